@@ -1,0 +1,105 @@
+// Sender: delivers alerts to ONE Alertmanager. It owns that target's bounded, coalescing Queue and
+// a single worker thread that pops batches (<= max_batch), encodes them (v1 or v2 body), POSTs
+// them through the HttpPoster and retries failures with jittered exponential backoff.
+//
+// - enqueue() only takes the mutex and pushes: it never waits on I/O, so HTTP handlers answer at
+//   once even when this Alertmanager is a black hole.
+// - 5xx, time-outs and connection errors: the batch goes back to the front of the queue (a newer
+//   copy of an alert queued meanwhile wins) and the worker waits for the backoff delay. Each alert
+//   is retried only while it is valid (validUntilNs: its endsAt, or resolve_timeout from receipt);
+//   expired alerts are dropped and counted. 4xx: permanent, the batch is dropped and counted.
+// - stop(drain_timeout) is idempotent; it first lets the worker empty the queue for up to
+//   drain_timeout, then stops it, aborting a POST in flight: stop wins over work.
+//
+// Counters count alerts: sent + dropped + queued (+ in flight) = enqueued - coalesced.
+// Thread-safety: every public method may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "metrics/metrics.h"
+#include "notify/backoff.h"
+#include "notify/clock.h"
+#include "notify/poster.h"
+#include "notify/queue.h"
+#include "notify/target.h"
+
+namespace promha::notify {
+
+struct SenderStatus {
+  std::string url;
+  size_t queue_length = 0;
+  size_t queue_capacity = 0;
+  int64_t last_success_ns = 0;  // wall time of the last accepted POST; 0 = never
+  std::string last_error;       // of the last failed POST; cleared by nothing (history)
+  int64_t last_error_ns = 0;
+  uint64_t sent = 0;        // alerts accepted by the Alertmanager
+  uint64_t errors = 0;      // alerts in failed POSTs (per attempt)
+  uint64_t dropped = 0;     // alerts given up: queue overflow, expired, 4xx
+  uint64_t retries = 0;     // alerts requeued after a failed attempt
+  uint64_t coalesced = 0;   // alerts that replaced a queued copy
+  int backoff_attempt = 0;  // consecutive failed attempts
+};
+
+class Sender {
+ public:
+  // Starts the worker thread. `clock` must outlive the Sender. `series` may be all null.
+  Sender(Target target, std::unique_ptr<HttpPoster> poster, const Clock& clock,
+         std::unique_ptr<RandomSource> random, metrics::AlertmanagerSeries series = {});
+  // stop(0).
+  ~Sender();
+  Sender(const Sender&) = delete;
+  Sender& operator=(const Sender&) = delete;
+
+  // Queues copies (shared) of the entries; never blocks on I/O. Ignored after stop().
+  void enqueue(const std::vector<Entry>& entries);
+  // Takes over the queue of a predecessor (entries older than anything enqueued here): they go to
+  // the front, and a copy of the same alert already queued here is newer and wins.
+  void adopt(std::vector<Entry> older);
+  // See the header comment. Returns once the worker thread has exited.
+  void stop(std::chrono::nanoseconds drain_timeout = std::chrono::nanoseconds(0));
+  // After stop(): the entries still queued, oldest first, e.g. to hand them to the Sender that
+  // replaces this one. They are not counted as dropped.
+  std::vector<Entry> takeQueue();
+  // After stop(): drops what is still queued and counts it; returns how many.
+  size_t discardQueue();
+
+  SenderStatus status() const;
+  const Target& target() const { return target_; }
+
+ private:
+  void run();
+  // Called with mu_ held: moves the queue-length gauge by the change since the last call.
+  void publishQueueLength();
+  void addDropped(uint64_t n);
+
+  const Target target_;
+  const std::unique_ptr<HttpPoster> poster_;
+  const Clock& clock_;
+  const std::unique_ptr<RandomSource> random_;
+  const metrics::AlertmanagerSeries series_;
+  const int64_t resolve_timeout_ns_;
+
+  std::mutex stop_mu_;  // serialises stop() calls; taken before mu_
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;  // worker: queue not empty, or stop
+  std::condition_variable idle_cv_;  // stop(): queue drained, or worker exited
+  Queue queue_;                      // guarded by mu_
+  Backoff backoff_;                  // worker only (attempt mirrored in status_ under mu_)
+  bool in_flight_ = false;           // guarded by mu_: a popped batch is being processed
+  bool stop_ = false;                // guarded by mu_
+  bool accepting_ = true;            // guarded by mu_
+  bool exited_ = false;              // guarded by mu_
+  size_t published_length_ = 0;      // guarded by mu_
+  SenderStatus status_;              // guarded by mu_ (queue fields filled in by status())
+  std::thread worker_;               // last: starts after everything above is initialised
+};
+
+}  // namespace promha::notify
