@@ -14,6 +14,10 @@
 namespace promha::core {
 
 struct Error {
+  Error() = default;
+  Error(std::string msg, std::string file_name = {}, int line_no = 0, int col_no = 0)  // NOLINT
+      : message(std::move(msg)), file(std::move(file_name)), line(line_no), col(col_no) {}
+
   std::string message;
   std::string file;
   int line = 0;

@@ -1,0 +1,94 @@
+// App: builds promha's components from a Config and runs them, like a run group: metrics, the
+// notify manager (one sender per Alertmanager), discovery, then the HTTP server; stop in reverse.
+//
+//   app::App app(opts, registry, logger);
+//   if (auto st = app.start(); !st) { ... }   // loads the config; fails on an invalid one
+//   ... app.reload();                          // SIGHUP or POST /-/reload
+//   app.stop();                                // drains queues for up to opts.drain_timeout
+//
+// Reload validates the whole new config first and keeps the old one on failure (and says so in
+// promha_config_last_reload_successful); the queues of Alertmanagers that did not change are kept.
+// /-/ready turns true once the first config is applied. The state of peers is never readiness.
+// Thread-safety: start/stop from the owning thread; reload() from any thread (serialised).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/result.h"
+#include "discovery/manager.h"
+#include "http/alerts_handler.h"
+#include "http/server.h"
+#include "log/logger.h"
+#include "metrics/metrics.h"
+#include "notify/clock.h"
+#include "notify/manager.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace promha::app {
+
+struct Options {
+  std::string config_file = "promha.yml";
+  http::ServerOptions server;
+  std::chrono::milliseconds drain_timeout{10'000};
+  // Overrides for tests: the discovery resolver (null = the system's).
+  discovery::Resolver* resolver = nullptr;
+};
+
+class App {
+ public:
+  App(Options opts, prometheus::Registry& registry, log::Logger& log);
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  core::Status start();
+  core::Status reload();
+  void stop();
+  int port() const { return server_ ? server_->port() : 0; }
+
+  std::string statusJson() const;
+  std::string statusHtml() const;
+
+ private:
+  class ManagerSink;
+  core::Status applyConfig(config::Config cfg);
+  void onTargets(size_t block, std::vector<discovery::TargetGroup> groups);
+  void applyTargets();  // with targets_mu_ held
+
+  Options opts_;
+  prometheus::Registry& registry_;
+  log::Logger& log_;
+  metrics::Metrics metrics_;
+  notify::Manager notify_;
+  std::unique_ptr<ManagerSink> sink_;
+  http::AlertsHandler handler_;
+  std::unique_ptr<http::Server> server_;
+
+  std::mutex reload_mu_;  // serialises reload(); taken before targets_mu_
+  std::unique_ptr<discovery::Manager> discovery_;
+  std::atomic<std::shared_ptr<const config::Config>> config_;  // written under reload_mu_
+
+  mutable std::mutex targets_mu_;
+  std::vector<std::vector<notify::Target>> targets_;  // per block; guarded by targets_mu_
+  std::vector<std::string> target_errors_;           // last errors per block
+  bool defer_apply_ = false;                          // guarded by targets_mu_
+
+  mutable std::mutex state_mu_;
+  int64_t last_reload_ns_ = 0;
+  bool last_reload_ok_ = false;
+  std::string last_reload_error_;
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> stopped_{false};
+  int64_t started_ns_ = 0;
+};
+
+}  // namespace promha::app

@@ -1,0 +1,17 @@
+// Turns an `alerting.alertmanagers[]` block plus one discovered URL into a notify::Target:
+// API version, time-out, queue and retry settings, and credentials (read from
+// password_file / credentials_file at (re)load time, as Prometheus does on each config load).
+// Thread-safety: free functions.
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+#include "core/result.h"
+#include "notify/target.h"
+
+namespace promha::app {
+
+core::Result<notify::Target> makeTarget(const config::AlertmanagerConfig& am, std::string url);
+
+}  // namespace promha::app

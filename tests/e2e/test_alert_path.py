@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the alert path with real peers: Prometheus 2.42 pair, promha pair,
+Alertmanager 0.25 cluster, webhook receiver. Usage: test_alert_path.py SCENARIO
+Exit 0 on success; failures print what was expected and the tails of the process logs."""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Harness, am_alerts, http_get, http_post, wait_for  # noqa: E402
+
+FIXTURES = os.path.join(harness.ROOT, "tests", "data", "fixtures")
+
+
+def promha_config(am_nodes, extra=""):
+    with open(os.path.join(harness.CONF, "demo", "promha.yml")) as f:
+        text = f.read()
+    targets = json.dumps([f"127.0.0.1:{n['web']}" for n in am_nodes])
+    return text.replace("{{ALERTMANAGER_TARGETS}}", targets) + extra
+
+
+def metric(url, name, labels=None):
+    """Sum of a metric's samples whose labels include `labels`."""
+    _, body = http_get(url + "/metrics")
+    total, found = 0.0, False
+    for line in body.decode().splitlines():
+        if line.startswith("#") or not line.startswith(name):
+            continue
+        series, _, value = line.rpartition(" ")
+        if series != name and not series.startswith(name + "{"):
+            continue
+        if labels and not all(f'{k}="{v}"' in series for k, v in labels.items()):
+            continue
+        total += float(value)
+        found = True
+    return total if found else None
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def scenario_pair_dedup(h):
+    """Both replicas' alerts collapse: each Alertmanager holds each alert once, without the
+    replica label, and the webhook gets exactly one notification per group."""
+    wh = h.webhook()
+    ams = h.alertmanager_cluster(3, wh.port)
+    cfg = promha_config(ams)
+    pa, pb = h.promha("promha-a", cfg), h.promha("promha-b", cfg)
+    h.prometheus("prom-a", "A", pa["port"])
+    h.prometheus("prom-b", "B", pb["port"])
+    names = {"DemoAlwaysFiring", "Watchdog"}
+    for am in ams:
+        alerts = wait_for(lambda am=am: (lambda a: a if {x["labels"]["alertname"] for x in a} >= names
+                                         else None)(am_alerts(am)), 90,
+                          what=f"both alerts in {am['name']}")
+        for name in names:
+            same = [a for a in alerts if a["labels"]["alertname"] == name]
+            check(len(same) == 1, f"{am['name']}: {name} held {len(same)} times: {same}")
+            check("replica" not in same[0]["labels"], f"replica label not dropped: {same[0]}")
+            check(same[0]["labels"].get("cluster") == "demo", f"external label lost: {same[0]}")
+    # Both sidecars delivered (each replica's stream reached every Alertmanager).
+    for p in (pa, pb):
+        for am in ams:
+            wait_for(lambda p=p, am=am: (metric(p["url"], "promha_notifications_sent_total",
+                                                {"alertmanager": f"http://127.0.0.1:{am['web']}/api/v2/alerts"})
+                                         or 0) > 0, 30, what=f"{p['name']} delivering to {am['name']}")
+    # One notification per group; watch one more group_interval for duplicates.
+    for name in names:
+        wait_for(lambda name=name: wh.count(lambda n: n["groupLabels"].get("alertname") == name), 60,
+                 what=f"notification for {name}")
+    time.sleep(15)  # observation window for duplicates (group_interval 10s), not synchronisation
+    for name in names:
+        c = wh.count(lambda n, name=name: n["groupLabels"].get("alertname") == name)
+        check(c == 1, f"{name}: {c} notifications, want exactly 1")
+
+
+def scenario_bad_input(h):
+    """promha answers malformed bodies like Alertmanager 0.25 (captured fixtures)."""
+    wh = h.webhook()
+    ams = h.alertmanager_cluster(1, wh.port, clustered=False)
+    p = h.promha("promha", promha_config(ams))
+    cases = [
+        ("/api/v2/alerts", b"[{", "application/json", 400),
+        ("/api/v2/alerts", b"{}", "application/json", 400),
+        ("/api/v2/alerts", b"[]", "text/plain", 415),
+        ("/api/v2/alerts", b"", "application/json", 422),
+        ("/api/v2/alerts", b'[{"labels":{}}]', "application/json", 400),
+        ("/api/v2/alerts", b'[{"annotations":{}}]', "application/json", 422),
+        ("/api/v2/alerts", b'[{"labels":{"a-b":"x"}},{"labels":{"ok":"1"}}]', "application/json", 400),
+        ("/api/v1/alerts", b"[{", "application/json", 400),
+        ("/api/v2/alerts", b"[]", "application/json", 200),
+        ("/api/v2/alerts", b"x" * (9 << 20), "application/json", 413),
+    ]
+    for path, body, ctype, want in cases:
+        status, resp = http_post(p["url"] + path, body, ctype)
+        check(status == want, f"POST {path} {body[:40]!r} ({ctype}): got {status} {resp[:200]!r}, want {want}")
+    # The valid alert of the mixed request was still delivered.
+    wait_for(lambda: any(a["labels"].get("ok") == "1" for a in am_alerts(ams[0])), 20,
+             what="valid alert of a partially invalid request delivered")
+    check(metric(p["url"], "promha_alerts_invalid_total") >= 2, "invalid alerts not counted")
+
+
+
+def post_alerts(p, alerts):
+    status, body = http_post(p["url"] + "/api/v2/alerts", json.dumps(alerts).encode())
+    check(status == 200, f"POST to promha: {status} {body[:200]!r}")
+
+
+def firing(name, **labels):
+    now = time.time()
+    fmt = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".000Z"  # noqa: E731
+    return {"labels": {"alertname": name, **labels}, "annotations": {},
+            "startsAt": fmt(now - 10), "endsAt": fmt(now + 240)}
+
+
+def raw_config(targets, timeout="10s", max_backoff="1s"):
+    return ("alerting:\n  alertmanagers:\n    - timeout: %s\n      static_configs:\n"
+            "        - targets: %s\n      retry: {min_backoff: 50ms, max_backoff: %s}\n"
+            % (timeout, json.dumps(targets), max_backoff))
+
+
+def scenario_alertmanager_killed(h):
+    """One Alertmanager killed mid-stream: the others keep receiving; once restarted it
+    receives every still-firing alert within a retry interval."""
+    wh = h.webhook()
+    ams = h.alertmanager_cluster(3, wh.port, clustered=False)
+    p = h.promha("promha", raw_config([f"127.0.0.1:{n['web']}" for n in ams]))
+    post_alerts(p, [firing("Before", n=str(i)) for i in range(20)])
+    for am in ams:
+        wait_for(lambda am=am: len(am_alerts(am)) == 20, 20, what=f"{am['name']} got the first 20")
+    victim = ams[1]
+    victim["proc"].kill()
+    post_alerts(p, [firing("During", n=str(i)) for i in range(20)])
+    t0 = time.monotonic()
+    for am in (ams[0], ams[2]):
+        wait_for(lambda am=am: len(am_alerts(am)) == 40, 10, what=f"{am['name']} got alerts while am2 is dead")
+    took = time.monotonic() - t0
+    check(took < 3, f"healthy Alertmanagers were delayed by the dead one: {took:.1f}s")
+    # Restart on the same port: the queued alerts arrive within one retry interval (max 1s).
+    h.start_alertmanager(victim, [], h.path("alertmanager.yml"))
+    wait_for(lambda: http_get(f"http://127.0.0.1:{victim['web']}/-/ready")[0] == 200, 30, what="am2 back")
+    wait_for(lambda: len({a["labels"]["alertname"] + a["labels"]["n"] for a in am_alerts(victim)
+                          if a["labels"]["alertname"] == "During"}) == 20, 10,
+             what="restarted Alertmanager received every alert queued while it was down")
+    check(metric(p["url"], "promha_notifications_retries_total") > 0, "retries not counted")
+
+
+def scenario_black_hole(h):
+    """An Alertmanager that accepts connections and never answers does not delay the others."""
+    import socket
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(64)  # accepts (kernel backlog) and never reads or answers
+    wh = h.webhook()
+    ams = h.alertmanager_cluster(1, wh.port, clustered=False)
+    p = h.promha("promha", raw_config([f"127.0.0.1:{hole.getsockname()[1]}", f"127.0.0.1:{ams[0]['web']}"],
+                                      timeout="5s"))
+    for round_ in range(3):
+        t0 = time.monotonic()
+        post_alerts(p, [firing("Hole", round=str(round_))])
+        wait_for(lambda r=round_: any(a["labels"].get("round") == str(r) for a in am_alerts(ams[0])), 10,
+                 interval=0.02, what="delivery to the healthy Alertmanager")
+        took = time.monotonic() - t0
+        check(took < 1.0, f"round {round_}: healthy Alertmanager got the alert after {took:.2f}s")
+    hole.close()
+
+
+def scenario_flaky_500(h):
+    """An Alertmanager answering 500 then recovering: retried, delivered, counted."""
+    import http.server
+    import threading
+    state = {"fail": 3, "got": []}
+
+    class Flaky(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if state["fail"] > 0:
+                state["fail"] -= 1
+                self.send_response(500)
+                self.end_headers()
+                return
+            state["got"].extend(json.loads(body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        target = f"127.0.0.1:{srv.server_address[1]}"
+        p = h.promha("promha", raw_config([target]))
+        post_alerts(p, [firing("Flaky", n=str(i)) for i in range(5)])
+        wait_for(lambda: len({a["labels"]["n"] for a in state["got"]}) == 5, 15, what="delivery after 500s")
+        url = {"alertmanager": f"http://{target}/api/v2/alerts"}
+        check(metric(p["url"], "promha_notifications_errors_total", url) >= 3, "errors not counted")
+        check(metric(p["url"], "promha_notifications_retries_total", url) >= 3, "retries not counted")
+        check(metric(p["url"], "promha_notifications_sent_total", url) == 5, "sent != 5")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def scenario_reload_invalid(h):
+    """A reload with an invalid config keeps the old one working and says so in a metric;
+    a valid reload keeps the queues of unchanged Alertmanagers."""
+    import signal as sig
+    wh = h.webhook()
+    ams = h.alertmanager_cluster(1, wh.port, clustered=False)
+    good = raw_config([f"127.0.0.1:{ams[0]['web']}"])
+    p = h.promha("promha", good)
+    check(metric(p["url"], "promha_config_last_reload_successful") == 1, "first load not successful")
+    with open(p["config"], "w") as f:
+        f.write(good + "  bogus_key: 1\n")
+    status, body = http_post(p["url"] + "/-/reload", b"", None)
+    check(status == 500 and b"bogus_key" in body, f"reload of a bad config: {status} {body!r}")
+    check(metric(p["url"], "promha_config_last_reload_successful") == 0, "failed reload not exported")
+    post_alerts(p, [firing("AfterBadReload")])
+    wait_for(lambda: any(a["labels"]["alertname"] == "AfterBadReload" for a in am_alerts(ams[0])), 10,
+             what="old config still delivering")
+    # SIGHUP with the good config restores the metric.
+    with open(p["config"], "w") as f:
+        f.write(good)
+    p["proc"].signal(sig.SIGHUP)
+    wait_for(lambda: metric(p["url"], "promha_config_last_reload_successful") == 1, 10,
+             what="SIGHUP reload")
+    status, _ = http_get(p["url"] + "/-/healthy")
+    check(status == 200, "not healthy after reloads")
+
+
+SCENARIOS = {n[len("scenario_"):]: f for n, f in globals().items() if n.startswith("scenario_")}
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
+        print(f"usage: {sys.argv[0]} {{{','.join(SCENARIOS)}}}", file=sys.stderr)
+        return 2
+    name = sys.argv[1]
+    h = Harness(name)
+    t0 = time.monotonic()
+    try:
+        SCENARIOS[name](h)
+    except Exception as e:  # noqa: BLE001 - report and fail
+        print(f"FAIL {name}: {type(e).__name__}: {e}")
+        for p in h.procs:
+            print(f"--- {p.name} (pid {p.pid}) log tail:\n{p.tail()}")
+        return 1
+    finally:
+        h.close()
+    print(f"PASS {name} ({time.monotonic() - t0:.1f}s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
