@@ -45,8 +45,10 @@ std::string explain(std::string_view replica, const std::optional<core::Labels>&
   }
   std::string regex;
   for (const auto& n : names) {
-    differing += (differing.empty() ? "" : ", ") + core::quote(n);
-    regex += (regex.empty() ? "" : "|") + regexQuote(n);
+    if (!differing.empty()) differing += ", ";
+    differing += core::quote(n);
+    if (!regex.empty()) regex += '|';
+    regex += regexQuote(n);
   }
   return "after relabeling the alerts still differ in " + differing +
          ", so Alertmanager sees two alerts and notifies twice. Fix: drop " +

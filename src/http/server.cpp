@@ -64,7 +64,9 @@ void Server::routes() {
   s.set_payload_max_length(opts_.max_request_bytes);
   s.set_read_timeout(opts_.read_timeout_seconds, 0);
   s.set_write_timeout(opts_.write_timeout_seconds, 0);
-  s.set_keep_alive_timeout(60);
+  // httplib holds a pool thread per open connection: idle keep-alive connections are closed
+  // after 10 s so that they cannot starve the pool.
+  s.set_keep_alive_timeout(10);
   // Alertmanager (Go's net/http) serves any number of requests on a keep-alive connection;
   // cpp-httplib's default closes it after 5, which costs Prometheus a reconnect every 5 batches.
   s.set_keep_alive_max_count(std::numeric_limits<size_t>::max());

@@ -51,7 +51,7 @@ struct ServerOptions {
   size_t max_request_bytes = 8 << 20;
   int read_timeout_seconds = 30;
   int write_timeout_seconds = 30;
-  int threads = 8;
+  int threads = 16;
 };
 
 // Splits "host:port", ":port", "[v6]:port" into host and port; host "" means all interfaces.
