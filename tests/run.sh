@@ -52,40 +52,8 @@ trap 'exit 143' TERM
 
 # ---------------------------------------------------------------------------------------------
 # 1. Debian packages: one list, one apt-get call, only when something is missing.
-install_packages() {
-  local list="$ROOT/deploy/packages.txt"
-  local -a pkgs missing=()
-  mapfile -t pkgs < <(sed -e 's/#.*//' "$list" | tr -s ' \t' '\n\n' | sed '/^$/d')
-  local installed
-  installed="$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${pkgs[@]}" 2>/dev/null |
-               awk '$2 == "installed" { print $1 }' || true)"
-  local p
-  for p in "${pkgs[@]}"; do
-    grep -qxF "$p" <<<"$installed" || missing+=("$p")
-  done
-  [[ ${#missing[@]} -eq 0 ]] && return 0
-  note "installing ${missing[*]}"
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "run.sh: missing packages and not root: apt-get install ${missing[*]}" >&2
-    return 1
-  fi
-  # prometheus, prometheus-alertmanager and victoria-metrics would start system services on
-  # their default ports. Tests run their own instances on ports picked at run time; keep the
-  # packaged services from starting during the install (invoke-rc.d honours policy-rc.d).
-  local policy=/usr/sbin/policy-rc.d made_policy=0
-  if [[ ! -e $policy ]]; then
-    printf '#!/bin/sh\n# temporary, from promha tests/run.sh\nexit 101\n' >"$policy"
-    chmod 755 "$policy"
-    made_policy=1
-  fi
-  local rc=0
-  {
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq &&
-      apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  } || rc=$?
-  if [[ $made_policy -eq 1 ]]; then rm -f "$policy"; fi
-  return $rc
+install_packages() {  # the one list, deploy/packages.txt, shared with the demo and Dockerfile
+  "$ROOT/deploy/install-deps.sh"
 }
 
 # ---------------------------------------------------------------------------------------------

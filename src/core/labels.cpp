@@ -87,6 +87,20 @@ std::string quote(std::string_view s) {
   return out;
 }
 
+Labels& Labels::operator=(const Labels& o) {
+  if (this == &o) return *this;
+  const size_t n = o.size_;
+  const size_t reuse = std::min(n, labels_.size());
+  for (size_t i = 0; i < reuse; ++i) {
+    labels_[i].name.assign(o.labels_[i].name);
+    labels_[i].value.assign(o.labels_[i].value);
+  }
+  if (n > reuse) labels_.insert(labels_.end(), o.labels_.begin() + static_cast<std::ptrdiff_t>(reuse),
+                                o.labels_.begin() + static_cast<std::ptrdiff_t>(n));
+  size_ = n;
+  return *this;
+}
+
 Labels Labels::fromUnsorted(std::vector<Label> labels) {
   std::stable_sort(labels.begin(), labels.end(),
                    [](const Label& a, const Label& b) { return a.name < b.name; });
@@ -100,25 +114,38 @@ Labels Labels::fromUnsorted(std::vector<Label> labels) {
     }
   }
   std::erase_if(out.labels_, [](const Label& l) { return l.value.empty(); });
+  out.size_ = out.labels_.size();
   return out;
 }
 
-size_t Labels::lowerBound(std::string_view name) const {
-  // Alert label sets are small: a linear scan beats binary search below ~16 entries.
-  const size_t n = labels_.size();
-  if (n <= 16) {
-    size_t i = 0;
-    while (i < n && std::string_view(labels_[i].name) < name) ++i;
-    return i;
+namespace {
+// name < key, deciding on the first byte when it can: label names in one set rarely share it,
+// and this keeps most comparisons out of memcmp.
+inline bool nameLess(const std::string& name, std::string_view key) {
+  if (!name.empty() && !key.empty() && name[0] != key[0]) {
+    return static_cast<unsigned char>(name[0]) < static_cast<unsigned char>(key[0]);
   }
-  auto it = std::lower_bound(labels_.begin(), labels_.end(), name,
-                             [](const Label& l, std::string_view k) { return l.name < k; });
-  return static_cast<size_t>(it - labels_.begin());
+  return std::string_view(name) < key;
+}
+}  // namespace
+
+size_t Labels::lowerBound(std::string_view name) const {
+  size_t lo = 0, n = size_;
+  while (n > 0) {
+    const size_t half = n / 2;
+    if (nameLess(labels_[lo + half].name, name)) {
+      lo += half + 1;
+      n -= half + 1;
+    } else {
+      n = half;
+    }
+  }
+  return lo;
 }
 
 const Label* Labels::find(std::string_view name) const {
   const size_t i = lowerBound(name);
-  if (i < labels_.size() && labels_[i].name == name) return &labels_[i];
+  if (i < size_ && labels_[i].name == name) return &labels_[i];
   return nullptr;
 }
 
@@ -129,17 +156,35 @@ std::string_view Labels::get(std::string_view name) const {
 
 void Labels::set(std::string_view name, std::string_view value) {
   const size_t i = lowerBound(name);
-  const bool exists = i < labels_.size() && labels_[i].name == name;
+  const bool exists = i < size_ && labels_[i].name == name;
+  const auto at = labels_.begin() + static_cast<std::ptrdiff_t>(i);
+  const auto live_end = labels_.begin() + static_cast<std::ptrdiff_t>(size_);
   if (value.empty()) {
-    if (exists) labels_.erase(labels_.begin() + static_cast<std::ptrdiff_t>(i));
+    if (exists) {
+      // Move the erased entry into the spare area instead of destroying its strings.
+      Label spare = std::move(*at);
+      std::move(at + 1, live_end, at);
+      *(live_end - 1) = std::move(spare);
+      --size_;
+    }
     return;
   }
   if (exists) {
     labels_[i].value.assign(value);
-  } else {
-    labels_.insert(labels_.begin() + static_cast<std::ptrdiff_t>(i),
-                   Label{std::string(name), std::string(value)});
+    return;
   }
+  if (size_ == labels_.size()) {
+    labels_.insert(at, Label{std::string(name), std::string(value)});
+  } else {
+    // Fill the first spare entry (reusing its buffers), then rotate it into place. Copy first:
+    // `name` or `value` may view a live label, whose short-string buffer a rotation would move.
+    labels_[size_].name.assign(name);
+    labels_[size_].value.assign(value);
+    Label fresh = std::move(labels_[size_]);
+    std::move_backward(at, live_end, live_end + 1);
+    *at = std::move(fresh);
+  }
+  ++size_;
 }
 
 void Labels::erase(std::string_view name) { set(name, {}); }
@@ -147,7 +192,7 @@ void Labels::erase(std::string_view name) { set(name, {}); }
 std::string Labels::toString() const {
   std::string out = "{";
   bool first = true;
-  for (const auto& l : labels_) {
+  for (const auto& l : *this) {
     if (!first) out += ", ";
     first = false;
     out += isValidLegacyName(l.name) ? l.name : quote(l.name);

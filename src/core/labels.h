@@ -7,7 +7,10 @@
 // Thread-safety: plain values; a const Labels may be read from any number of threads.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +40,18 @@ class Labels {
   using const_iterator = std::vector<Label>::const_iterator;
 
   Labels() = default;
+  Labels(const Labels& o) : labels_(o.begin(), o.end()), size_(o.size_) {}
+  Labels(Labels&& o) noexcept : labels_(std::move(o.labels_)), size_(o.size_) { o.size_ = 0; }
+  // Reuses this set's strings (and their capacity) where it can: copying into a long-lived
+  // Labels, as the relabel hot path does per alert or series, does not allocate once warm.
+  Labels& operator=(const Labels& o);
+  Labels& operator=(Labels&& o) noexcept {
+    labels_ = std::move(o.labels_);
+    size_ = o.size_;
+    o.labels_.clear();
+    o.size_ = 0;
+    return *this;
+  }
   // Sorts by name; drops empty values; for a repeated name the last one wins.
   static Labels fromUnsorted(std::vector<Label> labels);
 
@@ -50,26 +65,31 @@ class Labels {
   // Removes the labels for which pred(label) is true, in one pass.
   template <typename Pred>
   void eraseIf(Pred pred) {
-    std::erase_if(labels_, pred);
+    // std::remove_if moves (never frees) the strings; the removed ones stay as spares.
+    const auto live_end = labels_.begin() + static_cast<std::ptrdiff_t>(size_);
+    size_ = static_cast<size_t>(std::remove_if(labels_.begin(), live_end, pred) - labels_.begin());
   }
-  void clear() { labels_.clear(); }
+  void clear() { size_ = 0; }
   void reserve(size_t n) { labels_.reserve(n); }
 
-  size_t size() const { return labels_.size(); }
-  bool empty() const { return labels_.empty(); }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
   const_iterator begin() const { return labels_.begin(); }
-  const_iterator end() const { return labels_.end(); }
+  const_iterator end() const { return labels_.begin() + static_cast<std::ptrdiff_t>(size_); }
   const Label& operator[](size_t i) const { return labels_[i]; }
-  const std::vector<Label>& items() const { return labels_; }
+  std::span<const Label> items() const { return {labels_.data(), size_}; }
 
   // `{a="1", b="2"}`; names that are not legacy-valid are quoted, as Prometheus 3.x prints them.
   std::string toString() const;
 
-  bool operator==(const Labels&) const = default;
+  bool operator==(const Labels& o) const { return std::ranges::equal(items(), o.items()); }
 
  private:
   size_t lowerBound(std::string_view name) const;
+  // labels_[0, size_) is the set; labels_[size_, end) are spare entries whose string buffers
+  // are reused by set() and operator=, so steady-state relabeling does not allocate.
   std::vector<Label> labels_;
+  size_t size_ = 0;
 };
 
 // Parses a PromQL-style label set: `{a="b", c='d', "utf8.name"="e"}` (braces optional). Values use

@@ -171,9 +171,50 @@ core::Result<Regex> Regex::compile(std::string_view pattern) {
   return r;
 }
 
+namespace {
+
+// Whether the pattern is one capturing group spanning all of it: "(...)" whose first '('
+// closes at the last character. Escapes and character classes cannot close it; anything
+// unusual (\Q...\E) answers no, which only costs speed.
+bool isWholeGroup(std::string_view p) {
+  if (p.size() < 2 || p[0] != '(' || p[1] == '?' || p.back() != ')') return false;
+  int depth = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\') {
+      if (i + 1 < p.size() && p[i + 1] == 'Q') return false;
+      ++i;
+    } else if (c == '[') {
+      size_t j = i + 1;
+      if (j < p.size() && p[j] == '^') ++j;
+      if (j < p.size() && p[j] == ']') ++j;
+      while (j < p.size() && p[j] != ']') {
+        if (p[j] == '\\') ++j;
+        else if (p[j] == '[' && j + 1 < p.size() && p[j + 1] == ':') {
+          const size_t close = p.find(":]", j + 2);
+          if (close == std::string_view::npos) return false;
+          j = close + 1;
+        }
+        ++j;
+      }
+      if (j >= p.size()) return false;
+      i = j;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      if (--depth == 0) return i == p.size() - 1;
+      if (depth < 0) return false;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 void Regex::classify() {
   const std::string_view p = pattern_;
   kind_ = Kind::kEngine;
+  whole_group_ = groups_ == 1 && names_.empty() && isWholeGroup(p);
   if (!names_.empty() || !core::isValidUtf8(p)) return;
   if (p == "(.*)") {
     kind_ = Kind::kAnyCapture;
@@ -182,6 +223,11 @@ void Regex::classify() {
   } else if (!hasMeta(p)) {
     kind_ = Kind::kLiteral;
     literal_ = pattern_;
+    literals_ = {literal_};
+  } else if (p.size() > 4 && (p.ends_with("(.*)") || p.ends_with("(.+)")) &&
+             !hasMeta(p.substr(0, p.size() - 4))) {
+    kind_ = p.ends_with("(.*)") ? Kind::kPrefixAny : Kind::kPrefixSome;
+    literal_ = p.substr(0, p.size() - 4);
   } else if (p.size() > 4 && p.starts_with(".*") && p.ends_with(".*") &&
              !hasMeta(p.substr(2, p.size() - 4))) {
     kind_ = Kind::kContains;
@@ -210,34 +256,7 @@ void Regex::classify() {
   }
 }
 
-bool Regex::fastMatch(std::string_view s) const {
-  switch (kind_) {
-    case Kind::kAny:
-    case Kind::kAnyCapture:
-      return true;
-    case Kind::kLiteral:
-      return s == literal_;
-    case Kind::kPrefix:
-      return s.starts_with(literal_);
-    case Kind::kSuffix:
-      return s.ends_with(literal_);
-    case Kind::kContains:
-      return s.find(literal_) != std::string_view::npos;
-    case Kind::kLiteralSet:
-      for (const auto& l : literals_) {
-        if (s == l) return true;
-      }
-      return false;
-    case Kind::kEngine:
-      break;
-  }
-  return false;
-}
-
-bool Regex::matches(std::string_view s) const {
-  if (kind_ != Kind::kEngine) return fastMatch(s);
-  return re2::RE2::PartialMatch(s, *re_);
-}
+bool Regex::engineMatches(std::string_view s) const { return re2::RE2::PartialMatch(s, *re_); }
 
 bool Regex::engineMatch(std::string_view text, size_t start, Groups& groups) const {
   groups.resize(static_cast<size_t>(groups_) + 1);
@@ -262,14 +281,49 @@ bool Regex::engineMatch(std::string_view text, size_t start, Groups& groups) con
 }
 
 bool Regex::match(std::string_view s, Groups& groups) const {
-  if (kind_ == Kind::kEngine) return engineMatch(s, 0, groups);
-  if (!fastMatch(s)) return false;
+  if (kind_ == Kind::kEngine && !whole_group_) return engineMatch(s, 0, groups);
+  if (!matches(s)) return false;
   groups.resize(static_cast<size_t>(groups_) + 1);
   // A non-null view even for "": the group took part in the match.
   const std::string_view whole(s.data() ? s.data() : "", s.size());
   groups[0] = whole;
-  if (kind_ == Kind::kAnyCapture) groups[1] = whole;
+  if (kind_ == Kind::kAnyCapture || whole_group_) groups[1] = whole;
+  if (kind_ == Kind::kPrefixAny || kind_ == Kind::kPrefixSome) {
+    groups[1] = whole.substr(literal_.size());
+  }
   return true;
+}
+
+bool Regex::match(std::string_view s, Groups& groups, MatchCache& cache) const {
+  if (kind_ != Kind::kEngine || whole_group_ || s.size() > MatchCache::kMaxText) {
+    return match(s, groups);
+  }
+  const char* base = s.data() ? s.data() : "";
+  for (const auto& e : cache.entries_) {
+    if (e.re.get() != re_.get() || std::string_view(e.text) != s) continue;
+    if (!e.matched) return false;
+    groups.resize(e.spans.size());
+    for (size_t i = 0; i < e.spans.size(); ++i) {
+      const auto [off, len] = e.spans[i];
+      groups[i] = off < 0 ? std::string_view()
+                          : std::string_view(base + off, static_cast<size_t>(len));
+    }
+    return true;
+  }
+  const bool matched = engineMatch(s, 0, groups);
+  MatchCache::Entry& e = cache.entries_[cache.next_];
+  cache.next_ = (cache.next_ + 1) % MatchCache::kEntries;
+  e.re = re_;
+  e.text.assign(s);
+  e.matched = matched;
+  e.spans.clear();
+  if (matched) {
+    for (const auto& g : groups) {
+      e.spans.emplace_back(g.data() ? static_cast<int>(g.data() - base) : -1,
+                           static_cast<int>(g.size()));
+    }
+  }
+  return matched;
 }
 
 void Regex::expand(std::string& out, std::string_view tmpl, std::string_view /*src*/,
@@ -308,11 +362,20 @@ void Regex::expand(std::string& out, std::string_view tmpl, std::string_view /*s
 std::string Regex::replaceAll(std::string_view src, std::string_view tmpl) const {
   std::string out;
   Groups groups;
-  if (kind_ != Kind::kEngine) {
+  replaceAll(out, src, tmpl, groups);
+  return out;
+}
+
+void Regex::replaceAll(std::string& out, std::string_view src, std::string_view tmpl,
+                       Groups& groups) const {
+  if (kind_ != Kind::kEngine || whole_group_) {
     // Anchored and without top-level surprises: at most one match, covering all of src.
-    if (!match(src, groups)) return std::string(src);
+    if (!match(src, groups)) {
+      out.append(src);
+      return;
+    }
     expand(out, tmpl, src, groups);
-    return out;
+    return;
   }
   // Go's Regexp.replaceAll loop, including its rules for empty matches.
   size_t last_end = 0;
@@ -338,7 +401,6 @@ std::string Regex::replaceAll(std::string_view src, std::string_view tmpl) const
     else pos = a1;
   }
   out.append(src.substr(last_end));
-  return out;
 }
 
 }  // namespace promha::relabel

@@ -1,10 +1,13 @@
 #include "relabel/relabel.h"
 
 #include <openssl/evp.h>
+
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 namespace promha::relabel {
 namespace {
@@ -46,7 +49,7 @@ std::string_view sourceValue(const Rule& r, const core::Labels& labels, std::str
 }
 
 // Applies one rule; returns false when it drops the set.
-bool apply(const Rule& r, core::Labels& labels, Scratch& s) {
+bool apply(const Rule& r, size_t index, core::Labels& labels, Scratch& s) {
   const std::string_view val = sourceValue(r, labels, s.val);
   switch (r.action) {
     case Action::kDrop:
@@ -58,15 +61,23 @@ bool apply(const Rule& r, core::Labels& labels, Scratch& s) {
     case Action::kKeepEqual:
       return labels.get(r.target_label) == val;
     case Action::kReplace: {
-      if (!r.regex.match(val, s.groups)) return true;
+      if (!r.target_has_var && !r.replacement_has_var) {
+        // Nothing to expand: a plain match (RE2's DFA, no submatches) decides. The target was
+        // validated at load time.
+        if (r.regex.matches(val)) labels.set(r.target_label, r.replacement);
+        return true;
+      }
+      if (s.match_caches.size() <= index) s.match_caches.resize(index + 1);
+      if (!r.regex.match(val, s.groups, s.match_caches[index])) return true;
       std::string_view target = r.target_label;
       if (r.target_has_var) {
         s.target.clear();
         r.regex.expand(s.target, r.target_label, val, s.groups);
         target = s.target;
       }
-      // Since 2.50 an invalid expanded target does nothing at all.
-      if (!core::isValidLabelName(target, r.scheme)) return true;
+      // Since 2.50 an invalid expanded target does nothing at all. A plain target was
+      // validated at load time.
+      if (r.target_has_var && !core::isValidLabelName(target, r.scheme)) return true;
       std::string_view res = r.replacement;
       if (r.replacement_has_var) {
         s.result.clear();
@@ -88,23 +99,31 @@ bool apply(const Rule& r, core::Labels& labels, Scratch& s) {
       return true;
     case Action::kHashMod: {
       char buf[24];
-      const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, hashMod(val, r.modulus));
+      const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, hashMod(val, r.modulus, s.md5));
       (void)ec;
       labels.set(r.target_label, std::string_view(buf, static_cast<size_t>(end - buf)));
       return true;
     }
     case Action::kLabelMap: {
       // Every label of the set as it was when the rule started, in name order; later wins.
-      s.mapped.clear();
+      // s.mapped keeps its entries (and their buffers) across calls; n counts the used ones.
+      size_t n = 0;
       for (const auto& l : labels) {
-        if (r.regex.matches(l.name)) {
-          s.mapped.push_back(core::Label{r.regex.replaceAll(l.name, r.replacement), l.value});
-        }
+        if (!r.regex.matches(l.name)) continue;
+        if (n == s.mapped.size()) s.mapped.emplace_back();
+        core::Label& m = s.mapped[n++];
+        m.name.clear();
+        r.regex.replaceAll(m.name, l.name, r.replacement, s.groups);
+        m.value.assign(l.value);
       }
-      for (const auto& m : s.mapped) labels.set(m.name, m.value);
+      for (size_t i = 0; i < n; ++i) labels.set(s.mapped[i].name, s.mapped[i].value);
       return true;
     }
     case Action::kLabelDrop:
+      if (const auto& names = r.regex.literals(); !names.empty()) {
+        for (const auto& name : names) labels.erase(name);  // a lookup per name, no scan
+        return true;
+      }
       labels.eraseIf([&](const core::Label& l) { return r.regex.matches(l.name); });
       return true;
     case Action::kLabelKeep:
@@ -124,19 +143,45 @@ void toUpper(std::string_view in, std::string& out) {
   mapCase(in, out, [](UChar32 c) { return u_toupper(c); });
 }
 
-uint64_t hashMod(std::string_view val, uint64_t modulus) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
+Md5::Md5() = default;
+
+Md5::~Md5() {
+  EVP_MD_CTX_free(ctx_);
+  EVP_MD_free(md_);
+}
+
+void Md5::digest(std::string_view in, unsigned char out[16]) {
   unsigned int len = 0;
-  EVP_Digest(val.data(), val.size(), digest, &len, EVP_md5(), nullptr);
+  if (!ctx_) {  // lazily: most rule lists have no hashmod
+    md_ = EVP_MD_fetch(nullptr, "MD5", nullptr);
+    ctx_ = EVP_MD_CTX_new();
+  }
+  // Cannot fail for MD5 with a valid context; an allocation failure in the constructor would
+  // leave md_/ctx_ null, and then the one-shot digest is the fallback.
+  if (md_ && ctx_ && EVP_DigestInit_ex2(ctx_, md_, nullptr) &&
+      EVP_DigestUpdate(ctx_, in.data(), in.size()) && EVP_DigestFinal_ex(ctx_, out, &len)) {
+    return;
+  }
+  EVP_Digest(in.data(), in.size(), out, &len, EVP_md5(), nullptr);
+}
+
+uint64_t hashMod(std::string_view val, uint64_t modulus, Md5& md5) {
+  unsigned char digest[16];
+  md5.digest(val, digest);
   uint64_t v = 0;
   for (int i = 8; i < 16; ++i) v = (v << 8) | digest[i];
   return v % modulus;
 }
 
+uint64_t hashMod(std::string_view val, uint64_t modulus) {
+  Md5 md5;
+  return hashMod(val, modulus, md5);
+}
+
 bool process(const std::vector<Rule>& rules, core::Labels& labels, Scratch& scratch,
              size_t* dropped_by) {
   for (size_t i = 0; i < rules.size(); ++i) {
-    if (!apply(rules[i], labels, scratch)) {
+    if (!apply(rules[i], i, labels, scratch)) {
       if (dropped_by) *dropped_by = i;
       return false;
     }
@@ -155,7 +200,7 @@ Trace trace(const std::vector<Rule>& rules, const core::Labels& input) {
   core::Labels cur = input;
   for (size_t i = 0; i < rules.size(); ++i) {
     core::Labels before = cur;
-    if (!apply(rules[i], cur, scratch)) {
+    if (!apply(rules[i], i, cur, scratch)) {
       t.steps.push_back(Step{i, std::move(before), {}, true});
       return t;
     }

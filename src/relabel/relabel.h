@@ -17,15 +17,35 @@
 #include "core/labels.h"
 #include "relabel/rule.h"
 
+struct evp_md_st;
+struct evp_md_ctx_st;
+
 namespace promha::relabel {
 
 // Reusable buffers so that steady-state relabeling does not allocate.
+// OpenSSL MD5 state reused across hashmod rules: EVP_Digest would allocate a context and look the
+// algorithm up on every call.
+class Md5 {
+ public:
+  Md5();
+  ~Md5();
+  Md5(const Md5&) = delete;
+  Md5& operator=(const Md5&) = delete;
+  void digest(std::string_view in, unsigned char out[16]);
+
+ private:
+  evp_md_st* md_ = nullptr;
+  evp_md_ctx_st* ctx_ = nullptr;
+};
+
 struct Scratch {
+  Md5 md5;
   std::string val;
   std::string target;
   std::string result;
   Groups groups;
   std::vector<core::Label> mapped;
+  std::vector<MatchCache> match_caches;  // one per rule index
 };
 
 // Applies `rules` to `labels` in place. Returns false when a rule dropped the set; then
@@ -55,6 +75,7 @@ void toLower(std::string_view in, std::string& out);
 void toUpper(std::string_view in, std::string& out);
 
 // Prometheus's hashmod: MD5 of `val`, bytes 8..15 as a big-endian uint64, modulo `modulus`.
+uint64_t hashMod(std::string_view val, uint64_t modulus, Md5& md5);
 uint64_t hashMod(std::string_view val, uint64_t modulus);
 
 }  // namespace promha::relabel

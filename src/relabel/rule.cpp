@@ -208,7 +208,11 @@ core::Result<std::vector<Rule>> parseRulesText(const std::string& yaml, const st
   if (!diag.ok()) {
     core::Error e = diag.errors().front();
     // Fold every message into one error so callers that show one line still see all of them.
-    for (size_t i = 1; i < diag.errors().size(); ++i) e.message += "\n" + diag.errors()[i].str();
+    // (Appending in two steps also dodges GCC 12's false -Wrestrict on "\n" + str at -O3.)
+    for (size_t i = 1; i < diag.errors().size(); ++i) {
+      e.message += '\n';
+      e.message += diag.errors()[i].str();
+    }
     return e;
   }
   return rules;
