@@ -122,8 +122,8 @@ int main(int argc, char** argv) {
       }
     }
     const std::chrono::duration<double, std::nano> ns = Clock::now() - start;
-    per_set.push_back(ns.count() / (static_cast<double>(iterations) *
-                                    static_cast<double>(inputs.size())));
+    per_set.push_back(ns.count() /
+                      (static_cast<double>(iterations) * static_cast<double>(inputs.size())));
   }
   std::sort(per_set.begin(), per_set.end());
   const double median = per_set[per_set.size() / 2];

@@ -17,8 +17,8 @@
 #include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,9 +81,7 @@ void figure(const std::string& key, const std::string& v) {
   std::printf("%s=%s\n", key.c_str(), v.c_str());
   std::fflush(stdout);
 }
-void note(const std::string& s) {
-  std::fprintf(stderr, "alert_path_bench: %s\n", s.c_str());
-}
+void note(const std::string& s) { std::fprintf(stderr, "alert_path_bench: %s\n", s.c_str()); }
 
 double secondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -227,8 +225,11 @@ class Promha {
     const std::string config_file = (dir / "promha.yml").string();
     log_file_ = (dir / "promha.log").string();
     std::ofstream(config_file) << config;
-    std::vector<std::string> args = {binary, "run", "--config.file=" + config_file,
-                                     "--web.listen-address=127.0.0.1:0", "--log.level=info",
+    std::vector<std::string> args = {binary,
+                                     "run",
+                                     "--config.file=" + config_file,
+                                     "--web.listen-address=127.0.0.1:0",
+                                     "--log.level=info",
                                      "--shutdown.drain-timeout=0s"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -395,8 +396,9 @@ class BodyTemplate {
           {"severity", kSeverities[i % 2]},
       });
       a.annotations = {
-          {"description", "Instance " + instance + " of job node-exporter has been down for "
-                          "more than 5 minutes; check the node and its network."},
+          {"description", "Instance " + instance +
+                              " of job node-exporter has been down for "
+                              "more than 5 minutes; check the node and its network."},
           {"summary", "Instance " + instance + " down"},
       };
       a.starts_at_ns = now - kMinute;
@@ -451,7 +453,7 @@ std::unique_ptr<httplib::Client> makeClient(const std::string& url) {
 struct LoadResult {
   uint64_t accepted = 0;  // alerts in requests answered 200
   uint64_t requests = 0;
-  uint64_t failed = 0;    // requests not answered 200
+  uint64_t failed = 0;  // requests not answered 200
   double seconds = 0;
 };
 
@@ -460,8 +462,8 @@ LoadResult closedLoop(const std::string& url, int threads, size_t batch, double 
   const BodyTemplate tmpl(batch);
   std::atomic<uint64_t> accepted{0}, requests{0}, failed{0};
   const auto t0 = Clock::now();
-  const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
-                                 std::chrono::duration<double>(duration_s));
+  const auto deadline =
+      t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration_s));
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t) {
     ts.emplace_back([&] {
@@ -490,8 +492,8 @@ LoadResult closedLoop(const std::string& url, int threads, size_t batch, double 
 using Sinks = std::vector<std::unique_ptr<Sink>>;
 
 std::filesystem::path phaseDir(const std::string& name) {
-  return std::filesystem::temp_directory_path() /
-         ("promha-bench-" + std::to_string(getpid())) / name;
+  return std::filesystem::temp_directory_path() / ("promha-bench-" + std::to_string(getpid())) /
+         name;
 }
 
 // Returns the lowest per-sink delivered rate (alerts/s), for the ratio to Alertmanager.
@@ -648,14 +650,13 @@ double alertmanagerPhase(const Options& o) {
   // Warm-up as for promha, then the measured run.
   closedLoop(o.alertmanager_url, o.alertmanager_threads, o.batch, 0.5);
   const double cpu0 = o.alertmanager_pid > 0 ? cpuSeconds(o.alertmanager_pid) : 0;
-  const LoadResult r = closedLoop(o.alertmanager_url, o.alertmanager_threads, o.batch,
-                                  o.duration_s);
+  const LoadResult r =
+      closedLoop(o.alertmanager_url, o.alertmanager_threads, o.batch, o.duration_s);
   const double rate = static_cast<double>(r.accepted) / r.seconds;
   figure("alertmanager_accepted_alerts_per_s", rate);
   figure("alertmanager_requests_failed", static_cast<double>(r.failed));
   if (o.alertmanager_pid > 0) {
-    figure("alertmanager_cpu_cores_used", (cpuSeconds(o.alertmanager_pid) - cpu0) / r.seconds,
-           2);
+    figure("alertmanager_cpu_cores_used", (cpuSeconds(o.alertmanager_pid) - cpu0) / r.seconds, 2);
     const ProcMem m = readMem(o.alertmanager_pid);
     figure("alertmanager_rss_mib", m.rss_mib, 1);
     figure("alertmanager_rss_hwm_mib", m.hwm_mib, 1);
@@ -688,21 +689,36 @@ int main(int argc, char** argv) {
     const std::string v = argv[++i];
     auto num = [&] { return std::strtod(v.c_str(), nullptr); };
     auto count = [&] { return static_cast<size_t>(std::strtoull(v.c_str(), nullptr, 10)); };
-    if (a == "--promha") o.promha = v;
-    else if (a == "--phases") o.phases = v;
-    else if (a == "--duration") o.duration_s = num();
-    else if (a == "--sinks") o.sinks = std::atoi(v.c_str());
-    else if (a == "--threads") o.threads = std::atoi(v.c_str());
-    else if (a == "--batch") o.batch = count();
-    else if (a == "--queue-capacity") o.queue_capacity = count();
-    else if (a == "--latency-rate") o.latency_rate = num();
-    else if (a == "--latency-batch") o.latency_batch = count();
-    else if (a == "--latency-duration") o.latency_duration_s = num();
-    else if (a == "--memory-alerts") o.memory_alerts = count();
-    else if (a == "--alertmanager-url") o.alertmanager_url = v;
-    else if (a == "--alertmanager-pid") o.alertmanager_pid = std::atoi(v.c_str());
-    else if (a == "--alertmanager-threads") o.alertmanager_threads = std::atoi(v.c_str());
-    else return usage();
+    if (a == "--promha")
+      o.promha = v;
+    else if (a == "--phases")
+      o.phases = v;
+    else if (a == "--duration")
+      o.duration_s = num();
+    else if (a == "--sinks")
+      o.sinks = std::atoi(v.c_str());
+    else if (a == "--threads")
+      o.threads = std::atoi(v.c_str());
+    else if (a == "--batch")
+      o.batch = count();
+    else if (a == "--queue-capacity")
+      o.queue_capacity = count();
+    else if (a == "--latency-rate")
+      o.latency_rate = num();
+    else if (a == "--latency-batch")
+      o.latency_batch = count();
+    else if (a == "--latency-duration")
+      o.latency_duration_s = num();
+    else if (a == "--memory-alerts")
+      o.memory_alerts = count();
+    else if (a == "--alertmanager-url")
+      o.alertmanager_url = v;
+    else if (a == "--alertmanager-pid")
+      o.alertmanager_pid = std::atoi(v.c_str());
+    else if (a == "--alertmanager-threads")
+      o.alertmanager_threads = std::atoi(v.c_str());
+    else
+      return usage();
   }
   if (o.sinks < 1 || o.threads < 1 || o.batch < 1 || o.latency_batch < 1 || o.latency_rate <= 0 ||
       o.duration_s <= 0 || o.alertmanager_threads < 1) {

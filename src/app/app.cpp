@@ -29,7 +29,8 @@ std::shared_ptr<const http::Pipeline> makePipeline(const config::Config& cfg) {
   auto p = std::make_shared<http::Pipeline>();
   p->external_labels = cfg.global.external_labels;
   p->global_rules = cfg.alerting.alert_relabel_configs;
-  for (const auto& am : cfg.alerting.alertmanagers) p->set_rules.push_back(am.alert_relabel_configs);
+  for (const auto& am : cfg.alerting.alertmanagers)
+    p->set_rules.push_back(am.alert_relabel_configs);
   return p;
 }
 
@@ -72,9 +73,7 @@ core::Status App::start() {
   h.alerts = [this](alert::ApiVersion v, std::string_view body, std::string_view ct) {
     return handler_.handle(v, body, ct);
   };
-  h.metrics = [this] {
-    return prometheus::TextSerializer().Serialize(registry_.Collect());
-  };
+  h.metrics = [this] { return prometheus::TextSerializer().Serialize(registry_.Collect()); };
   h.ready = [this] { return ready_.load(); };
   h.reload = [this] { return reload(); };
   h.status_json = [this] { return statusJson(); };
@@ -84,8 +83,8 @@ core::Status App::start() {
   if (!port) return port.error();
   server_->start();
   ready_ = true;
-  log_.info("Listening", {{"address", opts_.server.listen_address},
-                          {"port", std::to_string(*port)}});
+  log_.info("Listening",
+            {{"address", opts_.server.listen_address}, {"port", std::to_string(*port)}});
   return core::Ok{};
 }
 
@@ -106,7 +105,8 @@ core::Status App::reload() {
     log_.error("Error loading config, keeping the previous one",
                {{"file", opts_.config_file}, {"err", err}});
     core::Error e = diag.ok() ? core::Error{"invalid config", opts_.config_file} : diag.errors()[0];
-    if (diag.errors().size() > 1) e.message += " (and " + std::to_string(diag.errors().size() - 1) + " more)";
+    if (diag.errors().size() > 1)
+      e.message += " (and " + std::to_string(diag.errors().size() - 1) + " more)";
     return e;
   }
   if (auto st = applyConfig(std::move(*cfg)); !st) return st;
@@ -186,10 +186,11 @@ void App::applyTargets() {
   for (const auto& b : targets_) total += b.size();
   metrics_.alertmanagersDiscovered().Set(static_cast<double>(total));
   if (r.added || r.changed || r.removed) {
-    log_.info("Alertmanagers updated",
-              {{"total", std::to_string(total)}, {"added", std::to_string(r.added)},
-               {"changed", std::to_string(r.changed)}, {"removed", std::to_string(r.removed)},
-               {"kept", std::to_string(r.kept)}});
+    log_.info("Alertmanagers updated", {{"total", std::to_string(total)},
+                                        {"added", std::to_string(r.added)},
+                                        {"changed", std::to_string(r.changed)},
+                                        {"removed", std::to_string(r.removed)},
+                                        {"kept", std::to_string(r.kept)}});
   }
 }
 
@@ -215,7 +216,8 @@ std::string App::statusJson() const {
     std::lock_guard s(state_mu_);
     j["config"]["file"] = opts_.config_file;
     j["config"]["lastReloadSuccessful"] = last_reload_ok_;
-    j["config"]["lastReloadSuccessTime"] = last_reload_ns_ ? alert::formatTime(last_reload_ns_) : "";
+    j["config"]["lastReloadSuccessTime"] =
+        last_reload_ns_ ? alert::formatTime(last_reload_ns_) : "";
     j["config"]["lastReloadError"] = last_reload_error_;
   }
   std::shared_ptr<const config::Config> cfg = config_.load();

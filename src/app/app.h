@@ -79,7 +79,7 @@ class App {
 
   mutable std::mutex targets_mu_;
   std::vector<std::vector<notify::Target>> targets_;  // per block; guarded by targets_mu_
-  std::vector<std::string> target_errors_;           // last errors per block
+  std::vector<std::string> target_errors_;            // last errors per block
   bool defer_apply_ = false;                          // guarded by targets_mu_
 
   mutable std::mutex state_mu_;

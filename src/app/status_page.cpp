@@ -10,12 +10,23 @@ std::string esc(const std::string& s) {
   out.reserve(s.size());
   for (const char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -47,7 +58,8 @@ std::string renderStatusPage(const std::string& status_json) {
   const bool ok = c["lastReloadSuccessful"].get<bool>();
   h += "<h2>Configuration</h2><p>File <code>" + esc(str(c["file"])) + "</code>: last reload " +
        (ok ? "<span class=\"up\">successful</span> at " + esc(str(c["lastReloadSuccessTime"]))
-           : "<span class=\"bad\">failed</span>: <code>" + esc(str(c["lastReloadError"])) + "</code>") +
+           : "<span class=\"bad\">failed</span>: <code>" + esc(str(c["lastReloadError"])) +
+                 "</code>") +
        ".</p>";
   h += "<h2>Alertmanagers</h2><table><caption>Delivery per Alertmanager</caption><thead><tr>"
        "<th scope=\"col\">URL</th><th scope=\"col\">State</th><th scope=\"col\">Queue</th>"

@@ -22,7 +22,8 @@ core::Result<std::string> readSecretFile(const std::string& path, std::string_vi
 core::Result<notify::Target> makeTarget(const config::AlertmanagerConfig& am, std::string url) {
   notify::Target t;
   t.url = std::move(url);
-  t.api = am.api_version == config::ApiVersion::kV1 ? alert::ApiVersion::kV1 : alert::ApiVersion::kV2;
+  t.api =
+      am.api_version == config::ApiVersion::kV1 ? alert::ApiVersion::kV1 : alert::ApiVersion::kV2;
   t.timeout = am.timeout;
   t.queue_capacity = static_cast<size_t>(am.queue.capacity);
   t.max_batch = static_cast<size_t>(am.queue.max_batch_size);

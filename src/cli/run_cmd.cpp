@@ -44,13 +44,14 @@ int runCommand(const Args& args, Streams& io) {
   auto format = log::Logger::parseFormat(log_format);
   auto drain_d = core::parseDuration(drain);
   size_t max_request = 0;
-  const auto [p, ec] = std::from_chars(max_bytes.data(), max_bytes.data() + max_bytes.size(),
-                                       max_request);
+  const auto [p, ec] =
+      std::from_chars(max_bytes.data(), max_bytes.data() + max_bytes.size(), max_request);
   for (const core::Status& st :
        {level ? core::Status(core::Ok{}) : core::Status(level.error()),
         format ? core::Status(core::Ok{}) : core::Status(format.error()),
-        drain_d ? core::Status(core::Ok{})
-                : core::Status(core::Error{"--shutdown.drain-timeout: " + drain_d.error().message})}) {
+        drain_d
+            ? core::Status(core::Ok{})
+            : core::Status(core::Error{"--shutdown.drain-timeout: " + drain_d.error().message})}) {
     if (!st) {
       io.err << "promha run: " << st.error().message << "\n";
       return kExitUsage;
@@ -90,7 +91,8 @@ int runCommand(const Args& args, Streams& io) {
       (void)app.reload();  // failures are logged and exported; the old config stays
       continue;
     }
-    logger.info("Received signal, shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    logger.info("Received signal, shutting down",
+                {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     break;
   }
   app.stop();

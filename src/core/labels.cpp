@@ -68,11 +68,21 @@ std::string quote(std::string_view s) {
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
           out += "\\x";
@@ -95,8 +105,9 @@ Labels& Labels::operator=(const Labels& o) {
     labels_[i].name.assign(o.labels_[i].name);
     labels_[i].value.assign(o.labels_[i].value);
   }
-  if (n > reuse) labels_.insert(labels_.end(), o.labels_.begin() + static_cast<std::ptrdiff_t>(reuse),
-                                o.labels_.begin() + static_cast<std::ptrdiff_t>(n));
+  if (n > reuse)
+    labels_.insert(labels_.end(), o.labels_.begin() + static_cast<std::ptrdiff_t>(reuse),
+                   o.labels_.begin() + static_cast<std::ptrdiff_t>(n));
   size_ = n;
   return *this;
 }
@@ -225,9 +236,11 @@ class LabelSetParser {
         auto q = quoted();
         if (!q) return q.error();
         name = std::move(*q);
-        if (!isValidUtf8(name) || name.empty()) return err(name_pos, "invalid label name " + quote(name));
+        if (!isValidUtf8(name) || name.empty())
+          return err(name_pos, "invalid label name " + quote(name));
       } else {
-        while (pos_ < s_.size() && (isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_')) {
+        while (pos_ < s_.size() &&
+               (isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_')) {
           name += s_[pos_++];
         }
         if (!isValidLegacyName(name)) return err(name_pos, "expected a label name");
@@ -294,10 +307,14 @@ class LabelSetParser {
     for (int i = 0; i < n; ++i) {
       const char c = peek();
       int d;
-      if (c >= '0' && c <= '9') d = c - '0';
-      else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-      else return err(pos_, "invalid hex digit in escape sequence");
+      if (c >= '0' && c <= '9')
+        d = c - '0';
+      else if (c >= 'a' && c <= 'f')
+        d = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        d = c - 'A' + 10;
+      else
+        return err(pos_, "invalid hex digit in escape sequence");
       v = v * 16 + static_cast<uint32_t>(d);
       ++pos_;
     }
@@ -319,14 +336,30 @@ class LabelSetParser {
       if (pos_ >= s_.size()) return err(start, "unterminated quoted string");
       const char e = s_[pos_++];
       switch (e) {
-        case 'a': out += '\a'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'v': out += '\v'; break;
-        case '\\': out += '\\'; break;
+        case 'a':
+          out += '\a';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'v':
+          out += '\v';
+          break;
+        case '\\':
+          out += '\\';
+          break;
         case '"':
         case '\'':
           if (e != q) return err(pos_ - 2, std::string("unknown escape sequence \\") + e);

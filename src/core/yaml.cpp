@@ -45,18 +45,24 @@ int depthOf(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_double) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_double = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_double = false;
       continue;
     }
     if (in_single) {
       if (c == '\'') in_single = false;
       continue;
     }
-    if (c == '"') in_double = true;
-    else if (c == '\'') in_single = true;
-    else if (c == '[' || c == '{') max_depth = std::max(max_depth, ++depth);
-    else if ((c == ']' || c == '}') && depth > 0) --depth;
+    if (c == '"')
+      in_double = true;
+    else if (c == '\'')
+      in_single = true;
+    else if (c == '[' || c == '{')
+      max_depth = std::max(max_depth, ++depth);
+    else if ((c == ']' || c == '}') && depth > 0)
+      --depth;
     else if (c == '#') {
       while (i < text.size() && text[i] != '\n') ++i;
     }

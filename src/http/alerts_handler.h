@@ -25,8 +25,8 @@ class Counter;
 namespace promha::http {
 
 struct Pipeline {
-  core::Labels external_labels;             // added to alerts that lack them
-  std::vector<relabel::Rule> global_rules;  // alerting.alert_relabel_configs
+  core::Labels external_labels;                       // added to alerts that lack them
+  std::vector<relabel::Rule> global_rules;            // alerting.alert_relabel_configs
   std::vector<std::vector<relabel::Rule>> set_rules;  // per alertmanagers[] block
   alert::DecodeLimits limits;
 };

@@ -150,7 +150,8 @@ core::Result<int> Server::bind() {
     if (port_ <= 0) return core::Error{"cannot listen on " + opts_.listen_address};
   } else {
     if (!srv_->bind_to_port(host, addr->second)) {
-      return core::Error{"cannot listen on " + opts_.listen_address + ": address in use or invalid"};
+      return core::Error{"cannot listen on " + opts_.listen_address +
+                         ": address in use or invalid"};
     }
     port_ = addr->second;
   }

@@ -39,11 +39,11 @@ struct Handlers {
   // POST /api/v2/alerts and /api/v1/alerts.
   std::function<Response(alert::ApiVersion, std::string_view body, std::string_view content_type)>
       alerts;
-  std::function<std::string()> metrics;          // GET /metrics (text exposition)
-  std::function<bool()> ready;                   // GET /-/ready
-  std::function<core::Status()> reload;          // POST /-/reload
-  std::function<std::string()> status_json;      // GET /api/v1/status
-  std::function<std::string()> status_html;      // GET /
+  std::function<std::string()> metrics;      // GET /metrics (text exposition)
+  std::function<bool()> ready;               // GET /-/ready
+  std::function<core::Status()> reload;      // POST /-/reload
+  std::function<std::string()> status_json;  // GET /api/v1/status
+  std::function<std::string()> status_html;  // GET /
 };
 
 struct ServerOptions {

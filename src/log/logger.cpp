@@ -20,8 +20,8 @@ void appendLogfmtValue(std::string& out, std::string_view v) {
     out.append(v);
     return;
   }
-  out += nlohmann::json(std::string(v)).dump(-1, ' ', false,
-                                             nlohmann::json::error_handler_t::replace);
+  out +=
+      nlohmann::json(std::string(v)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -42,7 +42,8 @@ core::Result<Logger::Format> Logger::parseFormat(std::string_view s) {
 void Logger::write(Level level, std::string_view msg, std::initializer_list<Field> fields) {
   if (!enabled(level)) return;
   const auto now = std::chrono::system_clock::now();
-  const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  const int64_t ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
   const std::string ts = alert::formatTime(ns, /*millis_only=*/true);
   const std::string_view lvl = kLevelNames[static_cast<int>(level)];
   std::string line;

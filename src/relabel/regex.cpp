@@ -74,13 +74,15 @@ core::Result<std::string> stripGroupNames(std::string_view p,
     if (c == '(') {
       const std::string_view rest = p.substr(i);
       size_t name_start = 0;
-      if (rest.starts_with("(?P<")) name_start = 4;
+      if (rest.starts_with("(?P<"))
+        name_start = 4;
       else if (rest.starts_with("(?<") && !rest.starts_with("(?<=") && !rest.starts_with("(?<!"))
         name_start = 3;
       if (name_start > 0) {
         const size_t close = rest.find('>', name_start);
         if (close == std::string_view::npos) {
-          return core::Error{"error parsing regexp: invalid named capture: `" + std::string(rest) + "`"};
+          return core::Error{"error parsing regexp: invalid named capture: `" + std::string(rest) +
+                             "`"};
         }
         const std::string_view name = rest.substr(name_start, close - name_start);
         if (!isValidCaptureName(name)) {
@@ -189,7 +191,8 @@ bool isWholeGroup(std::string_view p) {
       if (j < p.size() && p[j] == '^') ++j;
       if (j < p.size() && p[j] == ']') ++j;
       while (j < p.size() && p[j] != ']') {
-        if (p[j] == '\\') ++j;
+        if (p[j] == '\\')
+          ++j;
         else if (p[j] == '[' && j + 1 < p.size() && p[j + 1] == ':') {
           const size_t close = p.find(":]", j + 2);
           if (close == std::string_view::npos) return false;
@@ -244,7 +247,8 @@ void Regex::classify() {
     size_t start = 0;
     while (true) {
       const size_t bar = p.find('|', start);
-      const std::string_view part = p.substr(start, bar == std::string_view::npos ? p.npos : bar - start);
+      const std::string_view part =
+          p.substr(start, bar == std::string_view::npos ? p.npos : bar - start);
       if (hasMeta(part)) return;
       parts.emplace_back(part);
       if (bar == std::string_view::npos) break;
@@ -305,8 +309,8 @@ bool Regex::match(std::string_view s, Groups& groups, MatchCache& cache) const {
     groups.resize(e.spans.size());
     for (size_t i = 0; i < e.spans.size(); ++i) {
       const auto [off, len] = e.spans[i];
-      groups[i] = off < 0 ? std::string_view()
-                          : std::string_view(base + off, static_cast<size_t>(len));
+      groups[i] =
+          off < 0 ? std::string_view() : std::string_view(base + off, static_cast<size_t>(len));
     }
     return true;
   }
@@ -345,7 +349,8 @@ void Regex::expand(std::string& out, std::string_view tmpl, std::string_view /*s
     }
     tmpl.remove_prefix(ref.consumed);
     if (ref.num >= 0) {
-      if (static_cast<size_t>(ref.num) < groups.size()) out.append(groups[static_cast<size_t>(ref.num)]);
+      if (static_cast<size_t>(ref.num) < groups.size())
+        out.append(groups[static_cast<size_t>(ref.num)]);
       continue;
     }
     for (const auto& [name, index] : names_) {
@@ -396,9 +401,12 @@ void Regex::replaceAll(std::string& out, std::string_view src, std::string_view 
       (void)c;
       width = static_cast<size_t>(k) - pos;
     }
-    if (pos + width > a1) pos += width;
-    else if (pos + 1 > a1) ++pos;
-    else pos = a1;
+    if (pos + width > a1)
+      pos += width;
+    else if (pos + 1 > a1)
+      ++pos;
+    else
+      pos = a1;
   }
   out.append(src.substr(last_end));
 }

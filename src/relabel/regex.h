@@ -82,16 +82,16 @@ class Regex {
 
  private:
   enum class Kind {
-    kEngine,       // general case: RE2
-    kLiteral,      // "abc"
-    kLiteralSet,   // "a|bc|d"
-    kAny,          // ".*"
-    kAnyCapture,   // "(.*)": group 1 is the whole string
-    kPrefix,       // "abc.*"
-    kSuffix,       // ".*abc"
-    kContains,     // ".*abc.*"
-    kPrefixAny,    // "abc(.*)": group 1 is what follows the prefix
-    kPrefixSome,   // "abc(.+)": the same, and something must follow
+    kEngine,      // general case: RE2
+    kLiteral,     // "abc"
+    kLiteralSet,  // "a|bc|d"
+    kAny,         // ".*"
+    kAnyCapture,  // "(.*)": group 1 is the whole string
+    kPrefix,      // "abc.*"
+    kSuffix,      // ".*abc"
+    kContains,    // ".*abc.*"
+    kPrefixAny,   // "abc(.*)": group 1 is what follows the prefix
+    kPrefixSome,  // "abc(.+)": the same, and something must follow
   };
   void classify();
   bool fastMatch(std::string_view s) const {
@@ -132,7 +132,7 @@ class Regex {
   bool whole_group_ = false;
   int groups_ = 1;
   std::vector<std::pair<std::string, int>> names_;  // in group order; names may repeat
-  std::shared_ptr<const re2::RE2> re_;  // shared by copies of the same compiled rule
+  std::shared_ptr<const re2::RE2> re_;              // shared by copies of the same compiled rule
 };
 
 }  // namespace promha::relabel

@@ -1,7 +1,6 @@
 #include "relabel/relabel.h"
 
 #include <openssl/evp.h>
-
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
 
@@ -27,8 +26,10 @@ void mapCase(std::string_view in, std::string& out, Map map) {
     }
     UChar32 c;
     U8_NEXT(bytes, i, len, c);
-    if (c < 0) c = 0xFFFD;  // Go decodes an invalid byte as utf8.RuneError.
-    else c = map(c);
+    if (c < 0)
+      c = 0xFFFD;  // Go decodes an invalid byte as utf8.RuneError.
+    else
+      c = map(c);
     char buf[4];
     int32_t n = 0;
     U8_APPEND_UNSAFE(buf, n, c);

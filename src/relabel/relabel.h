@@ -63,7 +63,7 @@ struct Step {
 };
 
 struct Trace {
-  std::vector<Step> steps;  // only rules that changed something (or dropped)
+  std::vector<Step> steps;             // only rules that changed something (or dropped)
   std::optional<core::Labels> result;  // nullopt when dropped
 };
 

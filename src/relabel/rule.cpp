@@ -107,8 +107,8 @@ std::string validate(const Rule& r) {
   return "";
 }
 
-std::vector<Rule> parseRules(const YAML::Node& list, std::string_view path,
-                             core::NameScheme scheme, core::Diagnostics& diag) {
+std::vector<Rule> parseRules(const YAML::Node& list, std::string_view path, core::NameScheme scheme,
+                             core::Diagnostics& diag) {
   std::vector<Rule> rules;
   if (!list.IsDefined() || list.IsNull()) return rules;
   if (!list.IsSequence()) {
@@ -172,7 +172,8 @@ std::vector<Rule> parseRules(const YAML::Node& list, std::string_view path,
             found = true;
           }
         }
-        if (!found) diag.add(n, core::joinPath(rpath, "action"), "unknown relabel action " + core::quote(*v));
+        if (!found)
+          diag.add(n, core::joinPath(rpath, "action"), "unknown relabel action " + core::quote(*v));
       }
     }
     if (const auto n = node["regex"]) {

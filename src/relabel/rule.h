@@ -42,8 +42,8 @@ struct Rule {
   std::vector<std::string> source_labels;
   bool source_labels_set = false;  // labeldrop/labelkeep reject even an explicit []
   std::string separator = ";";
-  Regex regex;                     // default "(.*)"
-  bool regex_set = false;          // keepequal/dropequal reject any explicit regex
+  Regex regex;             // default "(.*)"
+  bool regex_set = false;  // keepequal/dropequal reject any explicit regex
   uint64_t modulus = 0;
   std::string target_label;
   std::string replacement = "$1";
@@ -57,14 +57,14 @@ struct Rule {
 
   bool operator==(const Rule& o) const {
     return source_labels == o.source_labels && separator == o.separator && regex == o.regex &&
-           modulus == o.modulus && target_label == o.target_label &&
-           replacement == o.replacement && action == o.action && scheme == o.scheme;
+           modulus == o.modulus && target_label == o.target_label && replacement == o.replacement &&
+           action == o.action && scheme == o.scheme;
   }
 };
 
 // Parses a YAML list of relabel configs. Errors go to `diag`; invalid rules are left out.
-std::vector<Rule> parseRules(const YAML::Node& list, std::string_view path,
-                             core::NameScheme scheme, core::Diagnostics& diag);
+std::vector<Rule> parseRules(const YAML::Node& list, std::string_view path, core::NameScheme scheme,
+                             core::Diagnostics& diag);
 
 // Parses a YAML document holding a list of relabel configs (a --rules file).
 core::Result<std::vector<Rule>> parseRulesText(const std::string& yaml, const std::string& file,

@@ -1,10 +1,10 @@
 // Table-driven tests for core::Labels and the PromQL-style label-set parser.
+#include "core/labels.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
-
-#include "core/labels.h"
 
 using promha::core::Label;
 using promha::core::Labels;
@@ -38,13 +38,22 @@ TEST_CASE("labels: set, erase and get") {
   const Row rows[] = {
       {"set into empty", {}, "set", "a", "1", "{a=\"1\"}"},
       {"set keeps order at front", {{"b", "2"}}, "set", "a", "1", "{a=\"1\", b=\"2\"}"},
-      {"set keeps order in middle", {{"a", "1"}, {"c", "3"}}, "set", "b", "2",
+      {"set keeps order in middle",
+       {{"a", "1"}, {"c", "3"}},
+       "set",
+       "b",
+       "2",
        "{a=\"1\", b=\"2\", c=\"3\"}"},
       {"set at end", {{"a", "1"}}, "set", "z", "9", "{a=\"1\", z=\"9\"}"},
       {"set overwrites", {{"a", "1"}}, "set", "a", "2", "{a=\"2\"}"},
       {"set empty deletes", {{"a", "1"}, {"b", "2"}}, "set", "a", "", "{b=\"2\"}"},
       {"set empty on missing is a no-op", {{"a", "1"}}, "set", "x", "", "{a=\"1\"}"},
-      {"erase middle", {{"a", "1"}, {"b", "2"}, {"c", "3"}}, "erase", "b", "", "{a=\"1\", c=\"3\"}"},
+      {"erase middle",
+       {{"a", "1"}, {"b", "2"}, {"c", "3"}},
+       "erase",
+       "b",
+       "",
+       "{a=\"1\", c=\"3\"}"},
       {"erase missing", {{"a", "1"}}, "erase", "b", "", "{a=\"1\"}"},
       {"erase last", {{"a", "1"}}, "erase", "a", "", "{}"},
   };
@@ -64,7 +73,9 @@ TEST_CASE("labels: set, erase and get") {
 }
 
 TEST_CASE("labels: spare entries are reused without changing the value semantics") {
-  Labels big = make({{"a", "a-long-value-that-is-not-sso-1"}, {"b", "2"}, {"c", "3"},
+  Labels big = make({{"a", "a-long-value-that-is-not-sso-1"},
+                     {"b", "2"},
+                     {"c", "3"},
                      {"d", "a-long-value-that-is-not-sso-4"}});
   Labels l = big;
   l.erase("a");
@@ -77,7 +88,8 @@ TEST_CASE("labels: spare entries are reused without changing the value semantics
   l.set("c", l.get("d"));
   l.set("a", "x");
   CHECK(l.toString() ==
-        "{a=\"x\", b=\"2\", c=\"a-long-value-that-is-not-sso-4\", d=\"a-long-value-that-is-not-sso-4\"}");
+        "{a=\"x\", b=\"2\", c=\"a-long-value-that-is-not-sso-4\", "
+        "d=\"a-long-value-that-is-not-sso-4\"}");
   // Copy-assign into a set with spares, smaller and larger.
   Labels small = make({{"z", "1"}});
   l = small;
@@ -217,8 +229,10 @@ TEST_CASE("parseLabelSet: errors and their columns") {
       {"bad hex digit", "{a=\"\\xZZ\"}", 7, "invalid hex digit in escape sequence"},
       {"bad octal", "{a=\"\\19\"}", 7, "invalid octal escape"},
       {"octal above 255", "{a=\"\\400\"}", 9, "octal escape value > 255"},
-      {"surrogate code point", "{a=\"\\uD800\"}", 11, "escape sequence is an invalid Unicode code point"},
-      {"code point too large", "{a=\"\\U00110000\"}", 15, "escape sequence is an invalid Unicode code point"},
+      {"surrogate code point", "{a=\"\\uD800\"}", 11,
+       "escape sequence is an invalid Unicode code point"},
+      {"code point too large", "{a=\"\\U00110000\"}", 15,
+       "escape sequence is an invalid Unicode code point"},
       {"invalid utf-8 value", "{a=\"\\xff\"}", 4, "label value is not valid UTF-8"},
       {"empty quoted name", "{\"\"=\"1\"}", 2, "invalid label name \"\""},
       {"duplicate name", "{a=\"1\", a=\"2\"}", 9, "duplicate label name \"a\""},

@@ -1,11 +1,11 @@
 // AlertsHandler: decode -> external labels -> global rules -> per-set rules -> sink, and the
 // answers it gives; plus listen-address parsing.
-#include <doctest/doctest.h>
+#include "http/alerts_handler.h"
 
+#include <doctest/doctest.h>
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
-#include "http/alerts_handler.h"
 #include "relabel/rule.h"
 
 namespace http = promha::http;
@@ -18,7 +18,9 @@ namespace {
 
 struct RecordingSink : http::Sink {
   std::vector<std::pair<size_t, std::vector<Alert>>> calls;
-  void send(size_t set, std::vector<Alert> alerts) override { calls.emplace_back(set, std::move(alerts)); }
+  void send(size_t set, std::vector<Alert> alerts) override {
+    calls.emplace_back(set, std::move(alerts));
+  }
 };
 
 std::vector<relabel::Rule> rules(const std::string& yaml) {
@@ -92,9 +94,12 @@ TEST_CASE("parseListenAddress") {
     int port;
   };
   const Row rows[] = {
-      {":9095", true, "", 9095},          {"127.0.0.1:0", true, "127.0.0.1", 0},
-      {"[::1]:9095", true, "::1", 9095},  {"localhost:80", true, "localhost", 80},
-      {"9095", false, "", 0},             {"host:99999", false, "", 0},
+      {":9095", true, "", 9095},
+      {"127.0.0.1:0", true, "127.0.0.1", 0},
+      {"[::1]:9095", true, "::1", 9095},
+      {"localhost:80", true, "localhost", 80},
+      {"9095", false, "", 0},
+      {"host:99999", false, "", 0},
       {"host:x", false, "", 0},
   };
   for (const auto& row : rows) {

@@ -1,11 +1,11 @@
 // Table-driven tests for relabel::Regex: anchoring and wrapping, Go Expand semantics, Go
 // ReplaceAllString, named groups, and agreement of the literal fast paths with RE2.
+#include "relabel/regex.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
-
-#include "relabel/regex.h"
 
 using promha::relabel::Groups;
 using promha::relabel::Regex;
@@ -231,10 +231,8 @@ TEST_CASE("regex: literals() exposes only literal shapes") {
     std::vector<std::string> literals;
   };
   const Row rows[] = {
-      {"plain literal", "replica", {"replica"}},
-      {"alternation sorted", "b|a|c", {"a", "b", "c"}},
-      {"prefix is not a literal", "a.*", {}},
-      {"class is not a literal", "[ab]", {}},
+      {"plain literal", "replica", {"replica"}}, {"alternation sorted", "b|a|c", {"a", "b", "c"}},
+      {"prefix is not a literal", "a.*", {}},    {"class is not a literal", "[ab]", {}},
       {"default is not a literal", "(.*)", {}},
   };
   for (const auto& row : rows) {

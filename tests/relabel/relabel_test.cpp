@@ -1,12 +1,13 @@
 // Table-driven tests for the relabel engine beyond the shared corpus: every action, every
 // config error, case mapping, hashmod values and trace steps.
+#include "relabel/relabel.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
 
 #include "core/labels.h"
-#include "relabel/relabel.h"
 #include "relabel/rule.h"
 
 using promha::core::Labels;
@@ -49,7 +50,8 @@ TEST_CASE("relabel: every action") {
   const Row rows[] = {
       {"replace default copies source", "- {source_labels: [a], target_label: b}", "{a=\"1\"}",
        "{a=\"1\", b=\"1\"}"},
-      {"replace with groups", "- {source_labels: [a], regex: '(.)(.)', target_label: b, replacement: '$2$1'}",
+      {"replace with groups",
+       "- {source_labels: [a], regex: '(.)(.)', target_label: b, replacement: '$2$1'}",
        "{a=\"xy\"}", "{a=\"xy\", b=\"yx\"}"},
       {"replace joins sources with separator",
        "- {source_labels: [a, missing, c], separator: ',', target_label: j}", "{a=\"1\", c=\"2\"}",
@@ -60,8 +62,9 @@ TEST_CASE("relabel: every action") {
        "{a=\"1\", b=\"2\"}", "{b=\"2\"}"},
       {"replace constant without sources", "- {target_label: env, replacement: prod}", "{}",
        "{env=\"prod\"}"},
-      {"replace templated target", "- {source_labels: [a], regex: '(.*)', target_label: 'l_$1', replacement: v}",
-       "{a=\"x\"}", "{a=\"x\", l_x=\"v\"}"},
+      {"replace templated target",
+       "- {source_labels: [a], regex: '(.*)', target_label: 'l_$1', replacement: v}", "{a=\"x\"}",
+       "{a=\"x\", l_x=\"v\"}"},
       {"replace invalid expanded target does nothing",
        "- {source_labels: [a], regex: '(.*)', target_label: '$1', replacement: v}", "{a=\"1x\"}",
        "{a=\"1x\"}"},
@@ -72,8 +75,8 @@ TEST_CASE("relabel: every action") {
        "{a=\"2\"}"},
       {"keep no match drops", "- {source_labels: [a], regex: '1|2', action: keep}", "{a=\"3\"}",
        "dropped"},
-      {"keep missing label is empty", "- {source_labels: [x], regex: '', action: keep}", "{a=\"3\"}",
-       "{a=\"3\"}"},
+      {"keep missing label is empty", "- {source_labels: [x], regex: '', action: keep}",
+       "{a=\"3\"}", "{a=\"3\"}"},
       {"drop match", "- {source_labels: [a], regex: '.*3', action: drop}", "{a=\"123\"}",
        "dropped"},
       {"drop no match keeps", "- {source_labels: [a], regex: '.*3', action: drop}", "{a=\"124\"}",
@@ -88,16 +91,18 @@ TEST_CASE("relabel: every action") {
        "{a=\"1\"}", "dropped"},
       {"hashmod", "- {source_labels: [a], modulus: 1000, target_label: h, action: hashmod}",
        "{a=\"baz\"}", "{a=\"baz\", h=\"976\"}"},
-      {"hashmod of empty", "- {source_labels: [x], modulus: 1000, target_label: h, action: hashmod}",
-       "{a=\"baz\"}", "{a=\"baz\", h=\"958\"}"},
+      {"hashmod of empty",
+       "- {source_labels: [x], modulus: 1000, target_label: h, action: hashmod}", "{a=\"baz\"}",
+       "{a=\"baz\", h=\"958\"}"},
       {"labelmap", "- {action: labelmap, regex: 'tag_(.+)'}", "{tag_env=\"p\", x=\"1\"}",
        "{env=\"p\", tag_env=\"p\", x=\"1\"}"},
       {"labelmap overwrites existing", "- {action: labelmap, regex: 'tag_(.+)'}",
        "{env=\"old\", tag_env=\"new\"}", "{env=\"new\", tag_env=\"new\"}"},
       {"labelmap later name wins", "- {action: labelmap, regex: '(?:a|b)_(.+)'}",
        "{a_x=\"1\", b_x=\"2\"}", "{a_x=\"1\", b_x=\"2\", x=\"2\"}"},
-      {"labelmap wrap-broken regex uses ReplaceAll", "- {action: labelmap, regex: 'a)|(b', replacement: 'X'}",
-       "{ab=\"1\"}", "{XX=\"1\", ab=\"1\"}"},
+      {"labelmap wrap-broken regex uses ReplaceAll",
+       "- {action: labelmap, regex: 'a)|(b', replacement: 'X'}", "{ab=\"1\"}",
+       "{XX=\"1\", ab=\"1\"}"},
       {"labeldrop literal", "- {action: labeldrop, regex: replica}", "{a=\"1\", replica=\"A\"}",
        "{a=\"1\"}"},
       {"labeldrop alternation", "- {action: labeldrop, regex: 'replica|b'}",
@@ -112,8 +117,8 @@ TEST_CASE("relabel: every action") {
        "{a=\"AbC\", b=\"abc\"}"},
       {"uppercase", "- {action: uppercase, source_labels: [a], target_label: b}", "{a=\"AbC\"}",
        "{a=\"AbC\", b=\"ABC\"}"},
-      {"lowercase empty deletes target", "- {action: lowercase, source_labels: [x], target_label: b}",
-       "{b=\"1\"}", "{}"},
+      {"lowercase empty deletes target",
+       "- {action: lowercase, source_labels: [x], target_label: b}", "{b=\"1\"}", "{}"},
       {"action names are case-insensitive", "- {source_labels: [a], regex: '1', action: DROP}",
        "{a=\"1\"}", "dropped"},
       {"a drop stops later rules",
@@ -126,8 +131,8 @@ TEST_CASE("relabel: every action") {
 }
 
 TEST_CASE("relabel: UTF-8 scheme allows any UTF-8 target") {
-  CHECK(run("- {source_labels: [a], target_label: 'utf-8.label'}", "{a=\"1\"}", NameScheme::kUtf8) ==
-        "{a=\"1\", \"utf-8.label\"=\"1\"}");
+  CHECK(run("- {source_labels: [a], target_label: 'utf-8.label'}", "{a=\"1\"}",
+            NameScheme::kUtf8) == "{a=\"1\", \"utf-8.label\"=\"1\"}");
   CHECK_FALSE(relabel::parseRulesText("- {source_labels: [a], target_label: 'utf-8.label'}",
                                       "r.yml", NameScheme::kLegacy)
                   .ok());
@@ -144,7 +149,8 @@ TEST_CASE("relabel: config errors") {
        "relabel configuration for hashmod requires non-zero modulus"},
       {"replace without target", "- {source_labels: [a]}",
        "relabel configuration for replace action requires 'target_label' value"},
-      {"empty object", "- {}", "relabel configuration for replace action requires 'target_label' value"},
+      {"empty object", "- {}",
+       "relabel configuration for replace action requires 'target_label' value"},
       {"lowercase without target", "- {action: lowercase, source_labels: [a]}",
        "relabel configuration for lowercase action requires 'target_label' value"},
       {"keepequal without target", "- {action: keepequal, source_labels: [a]}",
@@ -156,14 +162,16 @@ TEST_CASE("relabel: config errors") {
       {"templated hashmod target",
        "- {action: hashmod, source_labels: [a], modulus: 2, target_label: 'h$1'}",
        "\"h$1\" is invalid 'target_label' for hashmod action"},
-      {"templated uppercase target", "- {action: uppercase, source_labels: [a], target_label: '${1}'}",
+      {"templated uppercase target",
+       "- {action: uppercase, source_labels: [a], target_label: '${1}'}",
        "\"${1}\" is invalid 'target_label' for uppercase action"},
       {"replacement on lowercase",
        "- {action: lowercase, source_labels: [a], target_label: b, replacement: x}",
        "'replacement' can not be set for lowercase action"},
       {"invalid labelmap replacement", "- {action: labelmap, regex: '(.*)', replacement: 'l-$1'}",
        "\"l-$1\" is invalid 'replacement' for labelmap action"},
-      {"regex on keepequal", "- {action: keepequal, source_labels: [a], target_label: b, regex: '(.*)'}",
+      {"regex on keepequal",
+       "- {action: keepequal, source_labels: [a], target_label: b, regex: '(.*)'}",
        "keepequal action requires only 'source_labels' and `target_label`, and no other fields"},
       {"source labels on labeldrop", "- {action: labeldrop, regex: a, source_labels: []}",
        "labeldrop action requires only 'regex', and no other fields"},
@@ -174,10 +182,12 @@ TEST_CASE("relabel: config errors") {
       {"unknown key", "- {regexp: a}", "unknown key 'regexp'"},
       {"null rule", "- null", "empty or null relabeling rule"},
       {"invalid regex", "- {action: keep, regex: '(?<=a)b'}", "error parsing regexp"},
-      {"empty source label", "- {source_labels: [''], target_label: b}", "\"\" is not a valid label name"},
+      {"empty source label", "- {source_labels: [''], target_label: b}",
+       "\"\" is not a valid label name"},
       {"negative modulus", "- {action: hashmod, modulus: -1, target_label: h}",
        "must be a non-negative integer"},
-      {"source labels not a list", "- {source_labels: a, target_label: b}", "must be a list of strings"},
+      {"source labels not a list", "- {source_labels: a, target_label: b}",
+       "must be a list of strings"},
       {"separator not a string", "- {separator: [a], target_label: b}", "must be a string"},
       {"not a list", "action: keep", "must be a list of relabel configs"},
       {"rule not a mapping", "- [a]", "must be a mapping"},
@@ -196,8 +206,9 @@ TEST_CASE("relabel: config errors") {
 }
 
 TEST_CASE("relabel: errors carry line and column") {
-  auto r = relabel::parseRulesText("- action: keep\n  regex: a\n- action: hashmod\n  target_label: h\n",
-                                   "r.yml", NameScheme::kLegacy);
+  auto r =
+      relabel::parseRulesText("- action: keep\n  regex: a\n- action: hashmod\n  target_label: h\n",
+                              "r.yml", NameScheme::kLegacy);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().line == 3);
   CHECK(r.error().col == 3);
@@ -220,9 +231,9 @@ TEST_CASE("relabel: Go strings.ToLower / ToUpper") {
   };
   const Row rows[] = {
       {"ascii", "MiXeD-1", "mixed-1", "MIXED-1"},
-      {"dotted capital I", "\xc4\xb0", "i", "\xc4\xb0"},                  // İ
+      {"dotted capital I", "\xc4\xb0", "i", "\xc4\xb0"},  // İ
       {"sigma never final form", "\xce\xa3\xce\xa3", "\xcf\x83\xcf\x83", "\xce\xa3\xce\xa3"},
-      {"titlecase dz", "\xc7\x85", "\xc7\x86", "\xc7\x84"},             // ǅ -> ǆ / Ǆ
+      {"titlecase dz", "\xc7\x85", "\xc7\x86", "\xc7\x84"},  // ǅ -> ǆ / Ǆ
       {"sharp s has no single-rune upper", "\xc3\x9f", "\xc3\x9f", "\xc3\x9f"},
       {"ff ligature stays", "\xef\xac\x80", "\xef\xac\x80", "\xef\xac\x80"},
       {"invalid byte becomes U+FFFD", "a\xff", "a\xef\xbf\xbd", "A\xef\xbf\xbd"},
@@ -267,9 +278,9 @@ TEST_CASE("relabel: hashmod values (MD5, bytes 8..15 big-endian)") {
 
 TEST_CASE("relabel: trace records the rules that changed something") {
   const auto rules = rulesOk(
-      "- {action: labeldrop, regex: replica}\n"          // 0: changes
-      "- {source_labels: [x], regex: z, action: drop}\n"  // 1: no change
-      "- {source_labels: [a], target_label: b}\n"         // 2: changes
+      "- {action: labeldrop, regex: replica}\n"             // 0: changes
+      "- {source_labels: [x], regex: z, action: drop}\n"    // 1: no change
+      "- {source_labels: [a], target_label: b}\n"           // 2: changes
       "- {source_labels: [a], regex: '1', action: drop}\n"  // 3: drops
       "- {target_label: never, replacement: x}\n");
   SUBCASE("dropped input") {
@@ -323,9 +334,11 @@ TEST_CASE("relabel: a reused Scratch and output give the same results") {
        "{l_team=\"x\", priority=\"p_crit\", severity=\"critical\", team=\"x\"}"},
       {"page is dropped", "{severity=\"page\", prometheus_replica=\"B\"}", "dropped"},
       {"info with many labels",
-       "{a=\"1\", b=\"2\", c=\"3\", d=\"4\", e=\"5\", f=\"6\", g=\"7\", h=\"8\", i=\"9\", j=\"10\", "
+       "{a=\"1\", b=\"2\", c=\"3\", d=\"4\", e=\"5\", f=\"6\", g=\"7\", h=\"8\", i=\"9\", "
+       "j=\"10\", "
        "k=\"11\", l=\"12\", m=\"13\", n=\"14\", o=\"15\", p=\"16\", q=\"17\", severity=\"info\"}",
-       "{a=\"1\", b=\"2\", c=\"3\", d=\"4\", e=\"5\", f=\"6\", g=\"7\", h=\"8\", i=\"9\", j=\"10\", "
+       "{a=\"1\", b=\"2\", c=\"3\", d=\"4\", e=\"5\", f=\"6\", g=\"7\", h=\"8\", i=\"9\", "
+       "j=\"10\", "
        "k=\"11\", l=\"12\", m=\"13\", n=\"14\", o=\"15\", p=\"16\", priority=\"p_info\", q=\"17\", "
        "severity=\"info\"}"},
       {"warning small", "{severity=\"warning\"}", "{priority=\"p_warn\", severity=\"warning\"}"},
