@@ -53,24 +53,6 @@ size_t utf8Rune(std::string_view s, size_t i, uint32_t& r) {
   return 0;
 }
 
-void appendUtf8(std::string& out, uint32_t r) {
-  if (r < 0x80) {
-    out += static_cast<char>(r);
-  } else if (r < 0x800) {
-    out += static_cast<char>(0xc0 | (r >> 6));
-    out += static_cast<char>(0x80 | (r & 0x3f));
-  } else if (r < 0x10000) {
-    out += static_cast<char>(0xe0 | (r >> 12));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (r & 0x3f));
-  } else {
-    out += static_cast<char>(0xf0 | (r >> 18));
-    out += static_cast<char>(0x80 | ((r >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((r >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (r & 0x3f));
-  }
-}
-
 // A JSON string as Go's encoding/json writes it: \n \r \t short forms, other control characters
 // as \u00XX, U+2028/2029 escaped, invalid UTF-8 as \ufffd, and with `html` (json.Marshal; not the
 // go-openapi producer, which turns it off) `< > &` as \u003c \u003e \u0026.
@@ -914,7 +896,7 @@ class Scanner {
                 r = 0xfffd;
               }
             }
-            if (out) appendUtf8(*out, r);
+            if (out) core::appendUtf8(*out, r);
             continue;
           }
           default:
@@ -1122,7 +1104,7 @@ class Scanner {
       qc = "'\"'";
     } else {
       std::string one;
-      appendUtf8(one, static_cast<unsigned char>(c));
+      core::appendUtf8(one, static_cast<unsigned char>(c));
       const std::string q = goQuote(one);
       qc = "'" + q.substr(1, q.size() - 2) + "'";
     }

@@ -74,14 +74,7 @@ int checkConfigCommand(const Args& args, Streams& io) {
             "The label that tells the HA replicas apart (default: ha.replica_label).", "NAME");
   fs.boolean("dump", &dump,
              "Print the effective configuration, defaults filled in (secrets hidden).");
-  if (auto st = fs.parse(args); !st) {
-    io.err << fs.command() << ": error: " << st.error().message << "\n";
-    return kExitUsage;
-  }
-  if (fs.helpRequested()) {
-    io.out << fs.usage();
-    return kExitOk;
-  }
+  if (auto code = parseOrExit(fs, args, io.out, io.err)) return *code;
   if (fs.positional().empty()) {
     io.err << fs.command() << ": error: no config file given\n";
     return kExitUsage;

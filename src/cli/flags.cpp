@@ -131,4 +131,17 @@ std::string FlagSet::usage() const {
   return out;
 }
 
+std::optional<int> parseOrExit(FlagSet& fs, const std::vector<std::string>& args, std::ostream& out,
+                               std::ostream& err) {
+  if (auto st = fs.parse(args); !st) {
+    err << fs.command() << ": error: " << st.error().message << "\n";
+    return 2;
+  }
+  if (fs.helpRequested()) {
+    out << fs.usage();
+    return 0;
+  }
+  return std::nullopt;
+}
+
 }  // namespace promha::cli

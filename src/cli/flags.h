@@ -9,6 +9,8 @@
 // Thread-safety: a FlagSet belongs to one caller.
 #pragma once
 
+#include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -52,5 +54,10 @@ class FlagSet {
   std::vector<std::string> positional_;
   bool help_ = false;
 };
+
+// Parses `args` into `fs`. Returns the exit code when the command should stop here: 2 after
+// printing a usage error to `err`, 0 after printing --help to `out`; nullopt to go on.
+std::optional<int> parseOrExit(FlagSet& fs, const std::vector<std::string>& args, std::ostream& out,
+                               std::ostream& err);
 
 }  // namespace promha::cli

@@ -285,14 +285,7 @@ size_t runTests(const TestFile& tf, std::ostream& out) {
 
 int relabelTestCommand(const Args& args, Streams& io) {
   FlagSet fs("promha relabel test", "<file>...", kDescription);
-  if (auto st = fs.parse(args); !st) {
-    io.err << fs.command() << ": error: " << st.error().message << "\n";
-    return kExitUsage;
-  }
-  if (fs.helpRequested()) {
-    io.out << fs.usage();
-    return kExitOk;
-  }
+  if (auto code = parseOrExit(fs, args, io.out, io.err)) return *code;
   if (fs.positional().empty()) {
     io.err << fs.command() << ": error: no test file given\n";
     return kExitUsage;

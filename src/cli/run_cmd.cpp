@@ -32,14 +32,7 @@ int runCommand(const Args& args, Streams& io) {
   fs.string("log.format", &log_format, "logfmt or json", "FORMAT");
   fs.string("shutdown.drain-timeout", &drain,
             "on SIGTERM, how long to keep delivering queued alerts", "DURATION");
-  if (auto st = fs.parse(args); !st) {
-    io.err << "promha run: " << st.error().message << "\n";
-    return kExitUsage;
-  }
-  if (fs.helpRequested()) {
-    io.out << fs.usage();
-    return kExitOk;
-  }
+  if (auto code = parseOrExit(fs, args, io.out, io.err)) return *code;
   auto level = log::Logger::parseLevel(log_level);
   auto format = log::Logger::parseFormat(log_format);
   auto drain_d = core::parseDuration(drain);

@@ -23,14 +23,7 @@ std::string version() { return PROMHA_VERSION; }
 
 int versionCommand(const Args& args, Streams& io) {
   FlagSet fs("promha version", "", "Print the version and build information.");
-  if (auto st = fs.parse(args); !st) {
-    io.err << fs.command() << ": error: " << st.error().message << "\n";
-    return kExitUsage;
-  }
-  if (fs.helpRequested()) {
-    io.out << fs.usage();
-    return kExitOk;
-  }
+  if (auto code = parseOrExit(fs, args, io.out, io.err)) return *code;
   if (!fs.positional().empty()) {
     io.err << fs.command() << ": error: unexpected argument '" << fs.positional()[0] << "'\n";
     return kExitUsage;

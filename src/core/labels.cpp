@@ -1,5 +1,7 @@
 #include "core/labels.h"
 
+#include <unicode/utf8.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdio>
@@ -57,6 +59,13 @@ bool isValidUtf8(std::string_view s) {
 bool isValidLabelName(std::string_view name, NameScheme scheme) {
   if (scheme == NameScheme::kLegacy) return isValidLegacyName(name);
   return !name.empty() && isValidUtf8(name);
+}
+
+void appendUtf8(std::string& out, uint32_t cp) {
+  char buf[U8_MAX_LENGTH];
+  int32_t n = 0;
+  U8_APPEND_UNSAFE(buf, n, static_cast<UChar32>(cp));
+  out.append(buf, static_cast<size_t>(n));
 }
 
 std::string quote(std::string_view s) {
@@ -284,23 +293,6 @@ class LabelSetParser {
   }
   Error err(size_t at, std::string msg) const {
     return Error{std::move(msg), "", 1, static_cast<int>(at) + 1};
-  }
-  static void appendUtf8(std::string& out, uint32_t cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
   }
   Result<uint32_t> hexDigits(int n) {
     uint32_t v = 0;

@@ -32,6 +32,9 @@ bool isValidLabelName(std::string_view name, NameScheme scheme);
 bool isValidLegacyName(std::string_view name);
 bool isValidUtf8(std::string_view s);
 
+// Appends code point `cp` (at most U+10FFFF) to `out` as UTF-8.
+void appendUtf8(std::string& out, uint32_t cp);
+
 // Go strconv.Quote-style double-quoted string (used in messages and label-set output).
 std::string quote(std::string_view s);
 
