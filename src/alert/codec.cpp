@@ -1460,6 +1460,26 @@ bool countAlert(Scanner& sc, size_t& n) {
   return true;
 }
 
+// Validates every decoded alert: the valid ones go to r.alerts, the others are counted in
+// r.invalid and their messages returned joined with "; ", as Alertmanager reports them.
+std::string validateAll(std::vector<RawAlert>& raw, int64_t now_ns, const DecodeLimits& limits,
+                        DecodeResult& r) {
+  std::string joined;
+  r.alerts.reserve(raw.size());
+  for (RawAlert& a : raw) {
+    Alert out;
+    const std::string e = validate(a, now_ns, limits, out);
+    if (e.empty()) {
+      r.alerts.push_back(std::move(out));
+      continue;
+    }
+    ++r.invalid;
+    if (!joined.empty()) joined += "; ";
+    joined += e;
+  }
+  return joined;
+}
+
 DecodeResult decodeV2(std::string_view body, std::string_view content_type, int64_t now_ns,
                       const DecodeLimits& limits) {
   // go-openapi checks the Content-Type only when the request has a body.
@@ -1538,19 +1558,7 @@ DecodeResult decodeV2(std::string_view body, std::string_view content_type, int6
   }
 
   DecodeResult r;
-  std::string joined;
-  r.alerts.reserve(raw.size());
-  for (RawAlert& a : raw) {
-    Alert out;
-    const std::string e = validate(a, now_ns, limits, out);
-    if (e.empty()) {
-      r.alerts.push_back(std::move(out));
-      continue;
-    }
-    ++r.invalid;
-    if (!joined.empty()) joined += "; ";
-    joined += e;
-  }
+  const std::string joined = validateAll(raw, now_ns, limits, r);
   if (r.invalid > 0) {
     // The go-openapi JSON producer: json.Encoder with HTML escaping off, plus a newline.
     r.status = 400;
@@ -1604,19 +1612,7 @@ DecodeResult decodeV1(std::string_view body, int64_t now_ns, const DecodeLimits&
     if (raw[i].null) return v1Error(400, "alert " + std::to_string(i) + " is null");
   }
   DecodeResult r;
-  std::string joined;
-  r.alerts.reserve(raw.size());
-  for (RawAlert& a : raw) {
-    Alert out;
-    const std::string e = validate(a, now_ns, limits, out);
-    if (e.empty()) {
-      r.alerts.push_back(std::move(out));
-      continue;
-    }
-    ++r.invalid;
-    if (!joined.empty()) joined += "; ";
-    joined += e;
-  }
+  const std::string joined = validateAll(raw, now_ns, limits, r);
   if (r.invalid > 0) {
     DecodeResult e = v1Error(400, joined);
     e.alerts = std::move(r.alerts);
