@@ -1653,61 +1653,67 @@ DecodeResult decode(ApiVersion v, std::string_view body, std::string_view conten
                               : decodeV1(body, now_ns, limits);
 }
 
-std::string encode(ApiVersion v, const std::vector<const Alert*>& alerts) {
-  size_t estimate = 2;
-  for (const Alert* a : alerts) {
-    estimate += 160 + a->generator_url.size();
-    for (const core::Label& l : a->labels) estimate += l.name.size() + l.value.size() + 6;
-    for (const core::Label& l : a->annotations) estimate += l.name.size() + l.value.size() + 6;
-  }
-  std::string out;
-  out.reserve(estimate + estimate / 8);
-  out += '[';
-  bool first_alert = true;
-  for (const Alert* a : alerts) {
-    if (!first_alert) out += ',';
-    first_alert = false;
-    out += '{';
-    const core::Label* ann = a->annotations.data();
-    const core::Label* ann_end = ann + a->annotations.size();
-    const core::Label* lab = a->labels.empty() ? nullptr : &*a->labels.begin();
-    const core::Label* lab_end = lab + a->labels.size();
-    bool first = true;
-    if (v == ApiVersion::kV2) {
-      // models.PostableAlert: {annotations,endsAt,startsAt} then {generatorURL,labels}.
-      if (!a->annotations.empty()) {
-        out += "\"annotations\":";
-        appendMap(out, ann, ann_end);
-        first = false;
-      }
-      appendTime(out, "\"endsAt\":", a->ends_at_ns, true, first);
-      appendTime(out, "\"startsAt\":", a->starts_at_ns, true, first);
-      // A URL that Alertmanager's v2 schema rejects (which v1 lets through) would fail the whole
-      // batch with 422; it is only a link, so it is left out instead.
-      if (!a->generator_url.empty() && isRequestUri(a->generator_url)) {
-        if (!first) out += ',';
-        first = false;
-        out += "\"generatorURL\":";
-        appendJsonString(out, a->generator_url, true);
-      }
-      if (!first) out += ',';
-      out += "\"labels\":";
-      appendMap(out, lab, lab_end);
-    } else {
-      // Prometheus's notifier.Alert: labels, annotations, startsAt, endsAt, generatorURL.
-      out += "\"labels\":";
-      appendMap(out, lab, lab_end);
-      out += ",\"annotations\":";
+void appendEncoded(ApiVersion v, const Alert& alert, std::string& out) {
+  const Alert* a = &alert;
+  out += '{';
+  const core::Label* ann = a->annotations.data();
+  const core::Label* ann_end = ann + a->annotations.size();
+  const core::Label* lab = a->labels.empty() ? nullptr : &*a->labels.begin();
+  const core::Label* lab_end = lab + a->labels.size();
+  bool first = true;
+  if (v == ApiVersion::kV2) {
+    // models.PostableAlert: {annotations,endsAt,startsAt} then {generatorURL,labels}.
+    if (!a->annotations.empty()) {
+      out += "\"annotations\":";
       appendMap(out, ann, ann_end);
       first = false;
-      appendTime(out, "\"startsAt\":", a->starts_at_ns, false, first);
-      appendTime(out, "\"endsAt\":", a->ends_at_ns, false, first);
-      if (!a->generator_url.empty()) {
-        out += ",\"generatorURL\":";
-        appendJsonString(out, a->generator_url, true);
-      }
     }
-    out += '}';
+    appendTime(out, "\"endsAt\":", a->ends_at_ns, true, first);
+    appendTime(out, "\"startsAt\":", a->starts_at_ns, true, first);
+    // A URL that Alertmanager's v2 schema rejects (which v1 lets through) would fail the whole
+    // batch with 422; it is only a link, so it is left out instead.
+    if (!a->generator_url.empty() && isRequestUri(a->generator_url)) {
+      if (!first) out += ',';
+      first = false;
+      out += "\"generatorURL\":";
+      appendJsonString(out, a->generator_url, true);
+    }
+    if (!first) out += ',';
+    out += "\"labels\":";
+    appendMap(out, lab, lab_end);
+  } else {
+    // Prometheus's notifier.Alert: labels, annotations, startsAt, endsAt, generatorURL.
+    out += "\"labels\":";
+    appendMap(out, lab, lab_end);
+    out += ",\"annotations\":";
+    appendMap(out, ann, ann_end);
+    first = false;
+    appendTime(out, "\"startsAt\":", a->starts_at_ns, false, first);
+    appendTime(out, "\"endsAt\":", a->ends_at_ns, false, first);
+    if (!a->generator_url.empty()) {
+      out += ",\"generatorURL\":";
+      appendJsonString(out, a->generator_url, true);
+    }
+  }
+  out += '}';
+}
+
+size_t encodedSizeHint(const Alert& a) {
+  size_t n = 160 + a.generator_url.size();
+  for (const core::Label& l : a.labels) n += l.name.size() + l.value.size() + 6;
+  for (const core::Label& l : a.annotations) n += l.name.size() + l.value.size() + 6;
+  return n + n / 8;
+}
+
+std::string encode(ApiVersion v, const std::vector<const Alert*>& alerts) {
+  size_t estimate = 2;
+  for (const Alert* a : alerts) estimate += encodedSizeHint(*a);
+  std::string out;
+  out.reserve(estimate);
+  out += '[';
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    if (i != 0) out += ',';
+    appendEncoded(v, *alerts[i], out);
   }
   out += ']';
   return out;

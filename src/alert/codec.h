@@ -73,6 +73,10 @@ DecodeResult decode(ApiVersion v, std::string_view body, std::string_view conten
 // v1 never checked), since it would fail the whole batch with 422. Strings are escaped like Go's
 // encoding/json (`& < >` as \u0026 \u003c \u003e).
 std::string encode(ApiVersion v, const std::vector<const Alert*>& alerts);
+// One element of encode()'s array, appended to `out`; encode() is '[' + these joined by ',' + ']'.
+void appendEncoded(ApiVersion v, const Alert& alert, std::string& out);
+// A size that appendEncoded() rarely exceeds (for reserve()).
+size_t encodedSizeHint(const Alert& alert);
 
 // Alertmanager's fingerprint of a label set (model.LabelSet.Fingerprint, FNV-1a 64 over the
 // sorted names and values, each followed by a 0xff byte).

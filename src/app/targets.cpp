@@ -27,6 +27,7 @@ core::Result<notify::Target> makeTarget(const config::AlertmanagerConfig& am, st
   t.timeout = am.timeout;
   t.queue_capacity = static_cast<size_t>(am.queue.capacity);
   t.max_batch = static_cast<size_t>(am.queue.max_batch_size);
+  t.connections = static_cast<size_t>(am.queue.connections);
   t.min_backoff = am.retry.min_backoff;
   t.max_backoff = am.retry.max_backoff;
   if (am.basic_auth) {

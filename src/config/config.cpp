@@ -271,6 +271,43 @@ void decodeFileSd(Decoder& d, const YAML::Node& n, const std::string& path, File
   d.duration(n, "refresh_interval", path, out.refresh_interval);
 }
 
+// basic_auth, authorization and tls_config, as in Prometheus's HTTPClientConfig.
+void decodeClientAuth(Decoder& d, const YAML::Node& n, const std::string& path,
+                      std::optional<BasicAuth>& basic_auth,
+                      std::optional<Authorization>& authorization, TlsConfig& tls) {
+  const std::string bpath = joinPath(path, "basic_auth");
+  if (auto b = d.get(n, "basic_auth", bpath)) {
+    if (d.map(*b, bpath, {"username", "username_file", "password", "password_file"})) {
+      BasicAuth& ba = basic_auth.emplace();
+      d.str(*b, "username", bpath, ba.username);
+      d.str(*b, "username_file", bpath, ba.username_file);
+      d.secret(*b, "password", bpath, ba.password);
+      d.str(*b, "password_file", bpath, ba.password_file);
+    }
+  }
+  const std::string apath = joinPath(path, "authorization");
+  if (auto a = d.get(n, "authorization", apath)) {
+    if (d.map(*a, apath, {"type", "credentials", "credentials_file"})) {
+      Authorization& au = authorization.emplace();
+      d.str(*a, "type", apath, au.type);
+      if (au.type.empty()) au.type = Authorization{}.type;  // Prometheus: empty means Bearer
+      d.secret(*a, "credentials", apath, au.credentials);
+      d.str(*a, "credentials_file", apath, au.credentials_file);
+    }
+  }
+  const std::string tpath = joinPath(path, "tls_config");
+  if (auto t = d.get(n, "tls_config", tpath)) {
+    if (d.map(*t, tpath,
+              {"ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify"})) {
+      d.str(*t, "ca_file", tpath, tls.ca_file);
+      d.str(*t, "cert_file", tpath, tls.cert_file);
+      d.str(*t, "key_file", tpath, tls.key_file);
+      d.str(*t, "server_name", tpath, tls.server_name);
+      d.boolean(*t, "insecure_skip_verify", tpath, tls.insecure_skip_verify);
+    }
+  }
+}
+
 void decodeAlertmanager(Decoder& d, const YAML::Node& n, const std::string& path,
                         core::NameScheme scheme, AlertmanagerConfig& am) {
   if (!d.map(
@@ -295,44 +332,15 @@ void decodeAlertmanager(Decoder& d, const YAML::Node& n, const std::string& path
   d.str(n, "path_prefix", path, am.path_prefix);
   d.duration(n, "timeout", path, am.timeout);
   d.enumeration(n, "api_version", path, kApiVersions, am.api_version);
-  const std::string bpath = joinPath(path, "basic_auth");
-  if (auto b = d.get(n, "basic_auth", bpath)) {
-    if (d.map(*b, bpath, {"username", "username_file", "password", "password_file"})) {
-      BasicAuth& ba = am.basic_auth.emplace();
-      d.str(*b, "username", bpath, ba.username);
-      d.str(*b, "username_file", bpath, ba.username_file);
-      d.secret(*b, "password", bpath, ba.password);
-      d.str(*b, "password_file", bpath, ba.password_file);
-    }
-  }
-  const std::string apath = joinPath(path, "authorization");
-  if (auto a = d.get(n, "authorization", apath)) {
-    if (d.map(*a, apath, {"type", "credentials", "credentials_file"})) {
-      Authorization& au = am.authorization.emplace();
-      d.str(*a, "type", apath, au.type);
-      if (au.type.empty()) au.type = Authorization{}.type;  // Prometheus: empty means Bearer
-      d.secret(*a, "credentials", apath, au.credentials);
-      d.str(*a, "credentials_file", apath, au.credentials_file);
-    }
-  }
-  const std::string tpath = joinPath(path, "tls_config");
-  if (auto t = d.get(n, "tls_config", tpath)) {
-    if (d.map(*t, tpath,
-              {"ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify"})) {
-      d.str(*t, "ca_file", tpath, am.tls_config.ca_file);
-      d.str(*t, "cert_file", tpath, am.tls_config.cert_file);
-      d.str(*t, "key_file", tpath, am.tls_config.key_file);
-      d.str(*t, "server_name", tpath, am.tls_config.server_name);
-      d.boolean(*t, "insecure_skip_verify", tpath, am.tls_config.insecure_skip_verify);
-    }
-  }
+  decodeClientAuth(d, n, path, am.basic_auth, am.authorization, am.tls_config);
   d.boolean(n, "follow_redirects", path, am.follow_redirects);
   d.boolean(n, "enable_http2", path, am.enable_http2);
   const std::string qpath = joinPath(path, "queue");
   if (auto q = d.get(n, "queue", qpath)) {
-    if (d.map(*q, qpath, {"capacity", "max_batch_size"})) {
+    if (d.map(*q, qpath, {"capacity", "max_batch_size", "connections"})) {
       d.uint(*q, "capacity", qpath, am.queue.capacity);
       d.uint(*q, "max_batch_size", qpath, am.queue.max_batch_size);
+      d.uint(*q, "connections", qpath, am.queue.connections);
     }
   }
   const std::string rpath = joinPath(path, "retry");
@@ -375,15 +383,84 @@ void decodeHa(Decoder& d, const YAML::Node& root, std::optional<HaConfig>& out) 
   if (d.map(n, path, {"replica_label"})) d.str(n, "replica_label", path, ha.replica_label);
 }
 
+void decodeSelfAlert(Decoder& d, const YAML::Node& parent, std::string_view key,
+                     const std::string& ppath, core::NameScheme scheme, SelfAlertConfig& out) {
+  const std::string path = joinPath(ppath, key);
+  auto n = d.get(parent, key, path);
+  if (!n) return;
+  if (!d.map(*n, path, {"enabled", "for", "resend_interval", "labels", "annotations"})) return;
+  d.boolean(*n, "enabled", path, out.enabled);
+  d.duration(*n, "for", path, out.for_);
+  d.duration(*n, "resend_interval", path, out.resend_interval);
+  d.labels(*n, "labels", path, scheme, out.labels);
+  d.labels(*n, "annotations", path, scheme, out.annotations);
+}
+
+void decodePeer(Decoder& d, const YAML::Node& n, const std::string& path, PeerConfig& out) {
+  if (!d.map(n, path, {"name", "url", "promha_url", "basic_auth", "authorization", "tls_config"})) {
+    return;
+  }
+  d.str(n, "name", path, out.name);
+  d.str(n, "url", path, out.url);
+  d.str(n, "promha_url", path, out.promha_url);
+  decodeClientAuth(d, n, path, out.basic_auth, out.authorization, out.tls_config);
+}
+
+void decodeWatch(Decoder& d, const YAML::Node& root, core::NameScheme scheme, WatchConfig& w) {
+  const std::string path = "watch";
+  auto n = d.get(root, "watch", path);
+  if (!n) return;
+  if (!d.map(*n, path,
+             {"interval", "timeout", "failure_threshold", "peers", "local", "peer_down_alert",
+              "deadman", "divergence", "alertmanager_cluster"})) {
+    return;
+  }
+  d.duration(*n, "interval", path, w.interval);
+  d.duration(*n, "timeout", path, w.timeout);
+  d.uint(*n, "failure_threshold", path, w.failure_threshold);
+  d.list(*n, "peers", path, [&](const YAML::Node& e, const std::string& p) {
+    decodePeer(d, e, p, w.peers.emplace_back());
+  });
+  const std::string lpath = joinPath(path, "local");
+  if (auto l = d.get(*n, "local", lpath)) decodePeer(d, *l, lpath, w.local.emplace());
+  decodeSelfAlert(d, *n, "peer_down_alert", path, scheme, w.peer_down);
+  const std::string dpath = joinPath(path, "deadman");
+  if (auto dm = d.get(*n, "deadman", dpath)) {
+    if (d.map(*dm, dpath, {"alertname", "timeout", "alert"})) {
+      d.str(*dm, "alertname", dpath, w.deadman.alertname);
+      d.duration(*dm, "timeout", dpath, w.deadman.timeout);
+      decodeSelfAlert(d, *dm, "alert", dpath, scheme, w.deadman.alert);
+    }
+  }
+  const std::string vpath = joinPath(path, "divergence");
+  if (auto dv = d.get(*n, "divergence", vpath)) {
+    if (d.map(*dv, vpath, {"for", "alert"})) {
+      d.duration(*dv, "for", vpath, w.divergence.for_);
+      decodeSelfAlert(d, *dv, "alert", vpath, scheme, w.divergence.alert);
+    }
+  }
+  const std::string cpath = joinPath(path, "alertmanager_cluster");
+  if (auto c = d.get(*n, "alertmanager_cluster", cpath)) {
+    if (d.map(*c, cpath, {"enabled", "settling_timeout", "alert"})) {
+      d.boolean(*c, "enabled", cpath, w.alertmanager_cluster.enabled);
+      d.duration(*c, "settling_timeout", cpath, w.alertmanager_cluster.settling_timeout);
+      decodeSelfAlert(d, *c, "alert", cpath, scheme, w.alertmanager_cluster.alert);
+    }
+  }
+}
+
 void decodeRoot(Decoder& d, const YAML::Node& root, const LoadOptions& opts, Config& cfg) {
   const bool strict = cfg.format == Format::kPromha;
   // The sections of a promha config. New sections (watch, remote_write) add their key here
   // and a decode call below. A root that is not a mapping stops here: yaml-cpp throws on key
   // lookups in a scalar.
-  if (!(strict ? d.map(root, "", {"global", "alerting", "ha"}) : d.lenientMap(root, ""))) return;
+  if (!(strict ? d.map(root, "", {"global", "alerting", "ha", "watch"}) : d.lenientMap(root, ""))) {
+    return;
+  }
   decodeGlobal(d, root, strict, opts, cfg.global);
   decodeAlerting(d, root, strict, cfg.global.metric_name_validation_scheme, cfg.alerting);
   if (strict) decodeHa(d, root, cfg.ha);
+  if (strict) decodeWatch(d, root, cfg.global.metric_name_validation_scheme, cfg.watch);
 }
 
 // --- validation -------------------------------------------------------------------------------
@@ -455,8 +532,28 @@ class Validator {
       positive(c.refresh_interval, joinPath(fpath, "refresh_interval"));
     }
     positive(am.timeout, joinPath(path, "timeout"));
-    if (am.basic_auth) {
-      const auto& b = *am.basic_auth;
+    clientAuth(am.basic_auth, am.authorization, am.tls_config, path);
+    const std::string qpath = joinPath(path, "queue");
+    if (am.queue.capacity == 0) error(joinPath(qpath, "capacity"), "must be positive");
+    if (am.queue.max_batch_size == 0) error(joinPath(qpath, "max_batch_size"), "must be positive");
+    if (am.queue.connections == 0 || am.queue.connections > 16) {
+      error(joinPath(qpath, "connections"), "must be between 1 and 16");
+    }
+    const std::string rpath = joinPath(path, "retry");
+    const bool min_ok = positive(am.retry.min_backoff, joinPath(rpath, "min_backoff"));
+    const bool max_ok = positive(am.retry.max_backoff, joinPath(rpath, "max_backoff"));
+    if (min_ok && max_ok && am.retry.min_backoff > am.retry.max_backoff) {
+      error(rpath, "min_backoff (" + core::formatDuration(am.retry.min_backoff) +
+                       ") must not exceed max_backoff (" +
+                       core::formatDuration(am.retry.max_backoff) + ")");
+    }
+  }
+
+  void clientAuth(const std::optional<BasicAuth>& basic_auth,
+                  const std::optional<Authorization>& authorization, const TlsConfig& tls,
+                  const std::string& path) {
+    if (basic_auth) {
+      const auto& b = *basic_auth;
       const std::string bpath = joinPath(path, "basic_auth");
       if (!b.username.empty() && !b.username_file.empty()) {
         error(bpath, "at most one of basic_auth username & username_file must be configured");
@@ -465,10 +562,10 @@ class Validator {
         error(bpath, "at most one of basic_auth password & password_file must be configured");
       }
     }
-    if (am.authorization) {
-      const auto& a = *am.authorization;
+    if (authorization) {
+      const auto& a = *authorization;
       const std::string apath = joinPath(path, "authorization");
-      if (am.basic_auth) {
+      if (basic_auth) {
         error(apath, "at most one of basic_auth and authorization must be configured");
       }
       if (!a.credentials.empty() && !a.credentials_file.empty()) {
@@ -482,7 +579,6 @@ class Validator {
               "authorization type cannot be set to \"basic\", use \"basic_auth\" instead");
       }
     }
-    const auto& tls = am.tls_config;
     const std::string tpath = joinPath(path, "tls_config");
     if (!tls.cert_file.empty() && tls.key_file.empty()) {
       error(tpath, "client cert file " + core::quote(tls.cert_file) +
@@ -492,17 +588,71 @@ class Validator {
       error(tpath,
             "client key file " + core::quote(tls.key_file) + " specified without client cert file");
     }
-    const std::string qpath = joinPath(path, "queue");
-    if (am.queue.capacity == 0) error(joinPath(qpath, "capacity"), "must be positive");
-    if (am.queue.max_batch_size == 0) error(joinPath(qpath, "max_batch_size"), "must be positive");
-    const std::string rpath = joinPath(path, "retry");
-    const bool min_ok = positive(am.retry.min_backoff, joinPath(rpath, "min_backoff"));
-    const bool max_ok = positive(am.retry.max_backoff, joinPath(rpath, "max_backoff"));
-    if (min_ok && max_ok && am.retry.min_backoff > am.retry.max_backoff) {
-      error(rpath, "min_backoff (" + core::formatDuration(am.retry.min_backoff) +
-                       ") must not exceed max_backoff (" +
-                       core::formatDuration(am.retry.max_backoff) + ")");
+  }
+
+  // An http(s) URL with a host; `what` names it in the message.
+  void httpUrl(const std::string& url, const std::string& path, bool required) {
+    if (url.empty()) {
+      if (required) error(path, "is required");
+      return;
     }
+    const size_t sep = url.find("://");
+    const std::string scheme = sep == std::string::npos ? "" : url.substr(0, sep);
+    const size_t host_end = sep == std::string::npos ? sep : url.find('/', sep + 3);
+    const std::string host =
+        sep == std::string::npos
+            ? ""
+            : url.substr(sep + 3,
+                         host_end == std::string::npos ? std::string::npos : host_end - sep - 3);
+    if ((scheme != "http" && scheme != "https") || host.empty()) {
+      error(path, core::quote(url) + " is not an http:// or https:// URL with a host");
+    }
+  }
+
+  void selfAlert(const SelfAlertConfig& a, const std::string& path) {
+    if (a.for_.count() < 0) error(joinPath(path, "for"), "must not be negative");
+    positive(a.resend_interval, joinPath(path, "resend_interval"));
+  }
+
+  void peer(const PeerConfig& p, const std::string& path) {
+    httpUrl(p.url, joinPath(path, "url"), true);
+    httpUrl(p.promha_url, joinPath(path, "promha_url"), false);
+    clientAuth(p.basic_auth, p.authorization, p.tls_config, path);
+  }
+
+  void watch(const WatchConfig& w) {
+    const bool interval_ok = positive(w.interval, "watch.interval");
+    const bool timeout_ok = positive(w.timeout, "watch.timeout");
+    if (interval_ok && timeout_ok && w.timeout > w.interval) {
+      error("watch.timeout", "(" + core::formatDuration(w.timeout) +
+                                 ") must not exceed watch.interval (" +
+                                 core::formatDuration(w.interval) + ")");
+    }
+    if (w.failure_threshold == 0) error("watch.failure_threshold", "must be positive");
+    std::set<std::string> names;
+    auto check_name = [&](const PeerConfig& p, const std::string& path) {
+      if (!p.name.empty() && !names.insert(p.name).second) {
+        error(joinPath(path, "name"), "duplicate peer name " + core::quote(p.name));
+      }
+    };
+    for (size_t i = 0; i < w.peers.size(); ++i) {
+      peer(w.peers[i], indexPath("watch.peers", i));
+      check_name(w.peers[i], indexPath("watch.peers", i));
+    }
+    if (w.local) {
+      peer(*w.local, "watch.local");
+      check_name(*w.local, "watch.local");
+    }
+    selfAlert(w.peer_down, "watch.peer_down_alert");
+    if (!w.deadman.alertname.empty()) {
+      positive(w.deadman.timeout, "watch.deadman.timeout");
+      selfAlert(w.deadman.alert, "watch.deadman.alert");
+    }
+    if (w.divergence.for_.count() < 0) error("watch.divergence.for", "must not be negative");
+    selfAlert(w.divergence.alert, "watch.divergence.alert");
+    positive(w.alertmanager_cluster.settling_timeout,
+             "watch.alertmanager_cluster.settling_timeout");
+    selfAlert(w.alertmanager_cluster.alert, "watch.alertmanager_cluster.alert");
   }
 
   void run() {
@@ -513,6 +663,7 @@ class Validator {
                                            cfg_.global.metric_name_validation_scheme)) {
       error("ha.replica_label", core::quote(cfg_.ha->replica_label) + " is not a valid label name");
     }
+    watch(cfg_.watch);
   }
 
  private:
@@ -576,6 +727,32 @@ void emitString(YAML::Emitter& out, const char* key, const std::string& s) {
   if (!s.empty()) out << YAML::Key << key << YAML::Value << s;
 }
 
+void emitClientAuth(YAML::Emitter& out, const std::optional<BasicAuth>& basic_auth,
+                    const std::optional<Authorization>& authorization, const TlsConfig& tls) {
+  if (basic_auth) {
+    out << YAML::Key << "basic_auth" << YAML::Value << YAML::BeginMap;
+    emitString(out, "username", basic_auth->username);
+    emitString(out, "username_file", basic_auth->username_file);
+    emitSecret(out, "password", basic_auth->password);
+    emitString(out, "password_file", basic_auth->password_file);
+    out << YAML::EndMap;
+  }
+  if (authorization) {
+    out << YAML::Key << "authorization" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "type" << YAML::Value << authorization->type;
+    emitSecret(out, "credentials", authorization->credentials);
+    emitString(out, "credentials_file", authorization->credentials_file);
+    out << YAML::EndMap;
+  }
+  out << YAML::Key << "tls_config" << YAML::Value << YAML::BeginMap;
+  emitString(out, "ca_file", tls.ca_file);
+  emitString(out, "cert_file", tls.cert_file);
+  emitString(out, "key_file", tls.key_file);
+  emitString(out, "server_name", tls.server_name);
+  out << YAML::Key << "insecure_skip_verify" << YAML::Value << tls.insecure_skip_verify;
+  out << YAML::EndMap;
+}
+
 void emitAlertmanager(YAML::Emitter& out, const AlertmanagerConfig& am) {
   out << YAML::BeginMap;
   if (!am.static_configs.empty()) {
@@ -614,37 +791,67 @@ void emitAlertmanager(YAML::Emitter& out, const AlertmanagerConfig& am) {
   out << YAML::Key << "timeout" << YAML::Value << core::formatDuration(am.timeout);
   out << YAML::Key << "api_version" << YAML::Value
       << std::string(nameOf(kApiVersions, am.api_version));
-  if (am.basic_auth) {
-    out << YAML::Key << "basic_auth" << YAML::Value << YAML::BeginMap;
-    emitString(out, "username", am.basic_auth->username);
-    emitString(out, "username_file", am.basic_auth->username_file);
-    emitSecret(out, "password", am.basic_auth->password);
-    emitString(out, "password_file", am.basic_auth->password_file);
-    out << YAML::EndMap;
-  }
-  if (am.authorization) {
-    out << YAML::Key << "authorization" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "type" << YAML::Value << am.authorization->type;
-    emitSecret(out, "credentials", am.authorization->credentials);
-    emitString(out, "credentials_file", am.authorization->credentials_file);
-    out << YAML::EndMap;
-  }
-  out << YAML::Key << "tls_config" << YAML::Value << YAML::BeginMap;
-  emitString(out, "ca_file", am.tls_config.ca_file);
-  emitString(out, "cert_file", am.tls_config.cert_file);
-  emitString(out, "key_file", am.tls_config.key_file);
-  emitString(out, "server_name", am.tls_config.server_name);
-  out << YAML::Key << "insecure_skip_verify" << YAML::Value << am.tls_config.insecure_skip_verify;
-  out << YAML::EndMap;
+  emitClientAuth(out, am.basic_auth, am.authorization, am.tls_config);
   out << YAML::Key << "follow_redirects" << YAML::Value << am.follow_redirects;
   out << YAML::Key << "enable_http2" << YAML::Value << am.enable_http2;
   out << YAML::Key << "queue" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "capacity" << YAML::Value << am.queue.capacity;
   out << YAML::Key << "max_batch_size" << YAML::Value << am.queue.max_batch_size;
+  out << YAML::Key << "connections" << YAML::Value << am.queue.connections;
   out << YAML::EndMap;
   out << YAML::Key << "retry" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "min_backoff" << YAML::Value << core::formatDuration(am.retry.min_backoff);
   out << YAML::Key << "max_backoff" << YAML::Value << core::formatDuration(am.retry.max_backoff);
+  out << YAML::EndMap;
+  out << YAML::EndMap;
+}
+
+void emitSelfAlert(YAML::Emitter& out, const char* key, const SelfAlertConfig& a) {
+  out << YAML::Key << key << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "enabled" << YAML::Value << a.enabled;
+  out << YAML::Key << "for" << YAML::Value << core::formatDuration(a.for_);
+  out << YAML::Key << "resend_interval" << YAML::Value << core::formatDuration(a.resend_interval);
+  if (!a.labels.empty()) emitLabels(out, "labels", a.labels);
+  if (!a.annotations.empty()) emitLabels(out, "annotations", a.annotations);
+  out << YAML::EndMap;
+}
+
+void emitPeer(YAML::Emitter& out, const PeerConfig& p) {
+  out << YAML::BeginMap;
+  emitString(out, "name", p.name);
+  out << YAML::Key << "url" << YAML::Value << p.url;
+  emitString(out, "promha_url", p.promha_url);
+  emitClientAuth(out, p.basic_auth, p.authorization, p.tls_config);
+  out << YAML::EndMap;
+}
+
+void emitWatch(YAML::Emitter& out, const WatchConfig& w) {
+  out << YAML::Key << "watch" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "interval" << YAML::Value << core::formatDuration(w.interval);
+  out << YAML::Key << "timeout" << YAML::Value << core::formatDuration(w.timeout);
+  out << YAML::Key << "failure_threshold" << YAML::Value << w.failure_threshold;
+  out << YAML::Key << "peers" << YAML::Value << YAML::BeginSeq;
+  for (const auto& p : w.peers) emitPeer(out, p);
+  out << YAML::EndSeq;
+  if (w.local) {
+    out << YAML::Key << "local" << YAML::Value;
+    emitPeer(out, *w.local);
+  }
+  emitSelfAlert(out, "peer_down_alert", w.peer_down);
+  out << YAML::Key << "deadman" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "alertname" << YAML::Value << w.deadman.alertname;
+  out << YAML::Key << "timeout" << YAML::Value << core::formatDuration(w.deadman.timeout);
+  emitSelfAlert(out, "alert", w.deadman.alert);
+  out << YAML::EndMap;
+  out << YAML::Key << "divergence" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "for" << YAML::Value << core::formatDuration(w.divergence.for_);
+  emitSelfAlert(out, "alert", w.divergence.alert);
+  out << YAML::EndMap;
+  out << YAML::Key << "alertmanager_cluster" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "enabled" << YAML::Value << w.alertmanager_cluster.enabled;
+  out << YAML::Key << "settling_timeout" << YAML::Value
+      << core::formatDuration(w.alertmanager_cluster.settling_timeout);
+  emitSelfAlert(out, "alert", w.alertmanager_cluster.alert);
   out << YAML::EndMap;
   out << YAML::EndMap;
 }
@@ -732,6 +939,7 @@ std::string toYaml(const Config& cfg) {
     out << YAML::Key << "replica_label" << YAML::Value << cfg.ha->replica_label;
     out << YAML::EndMap;
   }
+  if (cfg.format == Format::kPromha) emitWatch(out, cfg.watch);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

@@ -16,7 +16,7 @@
 // Format::kAuto treats a file with any Prometheus-only top-level key (scrape_configs, rule_files,
 // ...) as a prometheus.yml.
 //
-// Extension points: later sections (`watch:`, `remote_write:`) each add a struct + member in
+// Extension points: later sections (`remote_write:`) each add a struct + member in
 // Config, a decode function called from decodeRoot() in config.cpp next to its allowed key, and
 // a step in validate().
 // Thread-safety: plain values; a const Config may be read from any number of threads.
@@ -111,6 +111,8 @@ struct TlsConfig {
 struct QueueConfig {
   uint64_t capacity = 10000;
   uint64_t max_batch_size = 256;
+  // Concurrent POSTs (keep-alive connections) per Alertmanager; an alert always uses the same one.
+  uint64_t connections = 2;
   bool operator==(const QueueConfig&) const = default;
 };
 
@@ -164,6 +166,66 @@ struct HaConfig {
 };
 inline const HaConfig kDefaultHaConfig{};
 
+// --- watch: ------------------------------------------------------------------------------------
+
+// One of promha's own alerts (Prometheus-rule-like): raised after `for_`, re-sent every
+// `resend_interval` with endsAt a few resend intervals ahead, resolved (endsAt = now) when the
+// condition clears. `labels` are added to the built-in ones (alertname, severity and the
+// condition's own) and may override them; annotation values may use {{ $labels.NAME }}.
+struct SelfAlertConfig {
+  bool enabled = true;
+  core::Duration for_ = 1min;
+  core::Duration resend_interval = 1min;
+  core::Labels labels{};
+  core::Labels annotations{};  // (name, template) pairs; added to or replacing the defaults
+  bool operator==(const SelfAlertConfig&) const = default;
+};
+
+// A Prometheus replica to probe (/-/healthy, /-/ready), and optionally its promha sidecar.
+struct PeerConfig {
+  std::string name{};        // the `peer` label; default: the URL's host:port
+  std::string url{};         // Prometheus's base URL, e.g. http://prometheus-b:9090
+  std::string promha_url{};  // the peer's promha, for pair consistency (optional)
+  std::optional<BasicAuth> basic_auth{};
+  std::optional<Authorization> authorization{};
+  TlsConfig tls_config{};
+  bool operator==(const PeerConfig&) const = default;
+};
+
+struct DeadmanConfig {
+  std::string alertname{};        // e.g. Watchdog; empty = off
+  core::Duration timeout = 5min;  // raise PrometheusAlertingPipelineStalled after this
+  SelfAlertConfig alert{true, 0s, 1min, {}, {}};
+  bool operator==(const DeadmanConfig&) const = default;
+};
+
+struct DivergenceConfig {
+  core::Duration for_ = 3min;  // an alert firing on one side only counts after this
+  SelfAlertConfig alert{false, 0s, 1min, {}, {}};  // PrometheusReplicasDiverged, off by default
+  bool operator==(const DivergenceConfig&) const = default;
+};
+
+struct ClusterWatchConfig {
+  bool enabled = true;                              // probe /api/v2/status of every Alertmanager
+  core::Duration settling_timeout = 2min;           // "settling" for longer than this is stuck
+  SelfAlertConfig alert{true, 1min, 1min, {}, {}};  // AlertmanagerClusterDegraded
+  bool operator==(const ClusterWatchConfig&) const = default;
+};
+
+struct WatchConfig {
+  core::Duration interval = 5s;
+  core::Duration timeout = 2s;
+  uint64_t failure_threshold = 3;
+  std::vector<PeerConfig> peers{};
+  std::optional<PeerConfig> local{};  // this replica's own Prometheus (optional)
+  SelfAlertConfig peer_down{};        // PrometheusReplicaDown
+  DeadmanConfig deadman{};
+  DivergenceConfig divergence{};
+  ClusterWatchConfig alertmanager_cluster{};
+  bool operator==(const WatchConfig&) const = default;
+};
+inline const WatchConfig kDefaultWatchConfig{};
+
 enum class Format { kAuto, kPromha, kPrometheus };
 
 // Source positions of the loaded keys, by key path ("alerting.alertmanagers[0].timeout"), so that
@@ -181,10 +243,12 @@ struct Config {
   GlobalConfig global{};
   AlertingConfig alerting{};
   std::optional<HaConfig> ha{};  // only when the file has an `ha:` section
+  // Without a `watch:` section promha still checks the Alertmanager cluster (defaults).
+  WatchConfig watch{};
   Positions positions{};
   // Equality compares the configuration, not where it came from.
   bool operator==(const Config& o) const {
-    return global == o.global && alerting == o.alerting && ha == o.ha;
+    return global == o.global && alerting == o.alerting && ha == o.ha && watch == o.watch;
   }
 };
 

@@ -1,5 +1,6 @@
 #include "notify/manager.h"
 
+#include <algorithm>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -17,7 +18,11 @@ std::unique_ptr<Sender> Manager::makeSender(const Target& t) {
   metrics::AlertmanagerSeries series;
   if (metrics_ != nullptr) series = metrics_->acquireAlertmanager(t.url);
   const uint64_t seed = seed_ ^ std::hash<std::string>{}(t.url);
-  return std::make_unique<Sender>(t, poster_factory_(t), clock_,
+  std::vector<std::unique_ptr<HttpPoster>> posters;
+  for (size_t i = 0; i < std::max<size_t>(1, t.connections); ++i) {
+    posters.push_back(poster_factory_(t));
+  }
+  return std::make_unique<Sender>(t, std::move(posters), clock_,
                                   std::make_unique<SeededRandom>(seed), series);
 }
 

@@ -1,5 +1,6 @@
 #include "notify/queue.h"
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
 
@@ -7,9 +8,53 @@
 
 namespace promha::notify {
 
+namespace {
+// One allocation for the alert and its encodings.
+struct Shared {
+  explicit Shared(alert::Alert a) : alert(std::move(a)) {}
+  const alert::Alert alert;
+  EncodedAlert encoded;
+};
+}  // namespace
+
+EncodedAlert::~EncodedAlert() {
+  for (auto& p : json_) delete p.load(std::memory_order_relaxed);
+}
+
+const std::string& EncodedAlert::get(alert::ApiVersion v, const alert::Alert& a) {
+  std::atomic<const std::string*>& slot = json_[v == alert::ApiVersion::kV2 ? 1 : 0];
+  if (const std::string* p = slot.load(std::memory_order_acquire)) return *p;
+  thread_local std::string scratch;  // encode once, then allocate exactly what it takes
+  scratch.clear();
+  alert::appendEncoded(v, a, scratch);
+  auto mine = std::make_unique<const std::string>(scratch);
+  const std::string* expected = nullptr;
+  if (slot.compare_exchange_strong(expected, mine.get(), std::memory_order_acq_rel)) {
+    return *mine.release();
+  }
+  return *expected;  // another sender won the race; ours is freed
+}
+
 Entry makeEntry(alert::Alert a, int64_t received_ns) {
   const uint64_t fp = alert::fingerprint(a.labels);
-  return Entry{std::make_shared<const alert::Alert>(std::move(a)), fp, received_ns};
+  auto shared = std::make_shared<Shared>(std::move(a));
+  return Entry{std::shared_ptr<const alert::Alert>(shared, &shared->alert), fp, received_ns,
+               &shared->encoded};
+}
+
+void encodeBatch(alert::ApiVersion v, const std::vector<Entry>& batch, std::string& out) {
+  out.clear();
+  out += '[';
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (i != 0) out += ',';
+    const Entry& e = batch[i];
+    if (e.encoded != nullptr) {
+      out += e.encoded->get(v, *e.alert);
+    } else {
+      alert::appendEncoded(v, *e.alert, out);
+    }
+  }
+  out += ']';
 }
 
 int64_t validUntilNs(const Entry& e, int64_t resolve_timeout_ns) {
@@ -18,7 +63,10 @@ int64_t validUntilNs(const Entry& e, int64_t resolve_timeout_ns) {
   return e.received_ns + resolve_timeout_ns;
 }
 
-Queue::Queue(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+Queue::Queue(size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {
+  // Sized once for a full queue: no rehashing while alerts flow.
+  index_.reserve(std::min<size_t>(capacity_, 1 << 16));
+}
 
 void Queue::popFront() {
   const size_t erased = index_.erase(keyOf(entries_.front()));

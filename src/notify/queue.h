@@ -14,25 +14,50 @@
 // Pure: no locks, no clock. Thread-safety: none; the Sender guards its Queue with a mutex.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "alert/alert.h"
+#include "alert/codec.h"
 
 namespace promha::notify {
+
+// The JSON of one alert per API version, encoded at most once however many Alertmanagers (and
+// retries) send it. Thread-safety: get() from any thread.
+// Lock-free and small (two pointers until used): the first sender to need a version encodes it
+// and installs it; a racing sender that loses discards its own copy.
+class EncodedAlert {
+ public:
+  EncodedAlert() = default;
+  ~EncodedAlert();
+  EncodedAlert(const EncodedAlert&) = delete;
+  EncodedAlert& operator=(const EncodedAlert&) = delete;
+  const std::string& get(alert::ApiVersion v, const alert::Alert& a);
+
+ private:
+  std::atomic<const std::string*> json_[2] = {nullptr, nullptr};
+};
 
 struct Entry {
   std::shared_ptr<const alert::Alert> alert;
   uint64_t fingerprint = 0;  // alert::fingerprint(alert->labels)
   int64_t received_ns = 0;   // wall time at which promha accepted the alert
+  // Lives in the alert's allocation (kept alive by `alert`); null in entries built by hand (then
+  // encoded each time).
+  EncodedAlert* encoded = nullptr;
 };
 
 // Builds an Entry, computing the fingerprint once (it is shared by every target's queue).
 Entry makeEntry(alert::Alert a, int64_t received_ns);
+
+// The POST body for a batch (alert::encode's format), reusing each entry's cached encoding.
+void encodeBatch(alert::ApiVersion v, const std::vector<Entry>& batch, std::string& out);
 
 // The wall time until which an entry is worth (re)sending. A firing alert is valid until its
 // endsAt, after which Alertmanager would consider it resolved anyway. An alert without endsAt, or

@@ -13,22 +13,42 @@ void inc(M* metric, double v) {
   if (metric != nullptr && v != 0) metric->Increment(v);
 }
 
+std::vector<std::unique_ptr<HttpPoster>> one(std::unique_ptr<HttpPoster> p) {
+  std::vector<std::unique_ptr<HttpPoster>> v;
+  v.push_back(std::move(p));
+  return v;
+}
+
 }  // namespace
 
 Sender::Sender(Target target, std::unique_ptr<HttpPoster> poster, const Clock& clock,
                std::unique_ptr<RandomSource> random, metrics::AlertmanagerSeries series)
+    : Sender(std::move(target), one(std::move(poster)), clock, std::move(random), series) {}
+
+Sender::Sender(Target target, std::vector<std::unique_ptr<HttpPoster>> posters, const Clock& clock,
+               std::unique_ptr<RandomSource> random, metrics::AlertmanagerSeries series)
     : target_(std::move(target)),
-      poster_(std::move(poster)),
       clock_(clock),
       random_(std::move(random)),
       series_(series),
       resolve_timeout_ns_(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(target_.resolve_timeout).count()),
-      queue_(target_.queue_capacity),
-      backoff_(target_.min_backoff, target_.max_backoff, *random_) {
+          std::chrono::duration_cast<std::chrono::nanoseconds>(target_.resolve_timeout).count()) {
   status_.url = target_.url;
-  inc(series_.queue_capacity, static_cast<double>(queue_.capacity()));
-  worker_ = std::thread([this] { run(); });
+  const size_t n = posters.size();
+  // Split the capacity so that the lanes together hold target.queue_capacity (at least 1 each).
+  const size_t capacity =
+      std::max<size_t>(1, (target_.queue_capacity + n - 1) / std::max<size_t>(1, n));
+  for (auto& p : posters) {
+    lanes_.push_back(std::make_unique<Lane>(capacity, target_, *random_, std::move(p)));
+  }
+  status_.connections = lanes_.size();
+  size_t total_capacity = 0;
+  for (const auto& l : lanes_) total_capacity += l->queue.capacity();
+  inc(series_.queue_capacity, static_cast<double>(total_capacity));
+  for (auto& l : lanes_) {
+    Lane* lane = l.get();
+    lane->worker = std::thread([this, lane] { run(*lane); });
+  }
 }
 
 Sender::~Sender() {
@@ -39,12 +59,34 @@ Sender::~Sender() {
     series_.queue_length->Decrement(static_cast<double>(published_length_));
   }
   if (series_.queue_capacity != nullptr) {
-    series_.queue_capacity->Decrement(static_cast<double>(queue_.capacity()));
+    size_t total_capacity = 0;
+    for (const auto& l : lanes_) total_capacity += l->queue.capacity();
+    series_.queue_capacity->Decrement(static_cast<double>(total_capacity));
   }
 }
 
+size_t Sender::queuedLocked() const {
+  size_t n = 0;
+  for (const auto& l : lanes_) n += l->queue.size();
+  return n;
+}
+
+bool Sender::idleLocked() const {
+  for (const auto& l : lanes_) {
+    if (!l->queue.empty() || l->in_flight) return false;
+  }
+  return true;
+}
+
+bool Sender::allExitedLocked() const {
+  for (const auto& l : lanes_) {
+    if (!l->exited) return false;
+  }
+  return true;
+}
+
 void Sender::publishQueueLength() {
-  const size_t len = queue_.size();
+  const size_t len = queuedLocked();
   if (len == published_length_) return;
   if (series_.queue_length != nullptr) {
     series_.queue_length->Increment(static_cast<double>(len) -
@@ -60,12 +102,15 @@ void Sender::addDropped(uint64_t n) {
 
 void Sender::enqueue(const std::vector<Entry>& entries) {
   if (entries.empty()) return;
+  uint64_t woken = 0;  // bit i: lane i got work (lanes beyond 64 are always woken)
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!accepting_) return;
     uint64_t overflow = 0;
     for (const Entry& e : entries) {
-      switch (queue_.push(e)) {
+      const size_t i = e.fingerprint % lanes_.size();
+      woken |= i < 64 ? (uint64_t{1} << i) : ~uint64_t{0};
+      switch (lanes_[i]->queue.push(e)) {
         case Queue::PushOutcome::kAdded:
           break;
         case Queue::PushOutcome::kCoalesced:
@@ -79,7 +124,9 @@ void Sender::enqueue(const std::vector<Entry>& entries) {
     addDropped(overflow);
     publishQueueLength();
   }
-  work_cv_.notify_one();
+  for (size_t i = 0; i < lanes_.size(); ++i) {
+    if (i >= 64 || (woken >> i & 1) != 0) lanes_[i]->work_cv.notify_one();
+  }
 }
 
 void Sender::adopt(std::vector<Entry> older) {
@@ -87,25 +134,28 @@ void Sender::adopt(std::vector<Entry> older) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!accepting_) return;
-    addDropped(queue_.requeue(older).dropped);
+    std::vector<std::vector<Entry>> per_lane(lanes_.size());
+    for (Entry& e : older) per_lane[e.fingerprint % lanes_.size()].push_back(std::move(e));
+    for (size_t i = 0; i < lanes_.size(); ++i) {
+      addDropped(lanes_[i]->queue.requeue(per_lane[i]).dropped);
+    }
     publishQueueLength();
   }
-  work_cv_.notify_one();
+  for (auto& l : lanes_) l->work_cv.notify_one();
 }
 
-void Sender::run() {
+void Sender::run(Lane& lane) {
   std::vector<Entry> batch;
   batch.reserve(target_.max_batch);
-  std::vector<const alert::Alert*> ptrs;
-  ptrs.reserve(target_.max_batch);
+  std::string body;
   const size_t max_batch = std::max<size_t>(1, target_.max_batch);
 
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    lane.work_cv.wait(lock, [&] { return stop_ || !lane.queue.empty(); });
     if (stop_) break;
-    queue_.popBatch(batch, max_batch);
-    in_flight_ = true;
+    lane.queue.popBatch(batch, max_batch);
+    lane.in_flight = true;
     publishQueueLength();
     lock.unlock();
 
@@ -119,11 +169,9 @@ void Sender::run() {
 
     PostResult result;
     if (!batch.empty()) {
-      ptrs.clear();
-      for (const Entry& e : batch) ptrs.push_back(e.alert.get());
-      const std::string body = alert::encode(target_.api, ptrs);
+      encodeBatch(target_.api, batch, body);
       const auto t0 = clock_.steadyNow();
-      result = poster_->post(body);
+      result = lane.poster->post(body);
       const std::chrono::duration<double> took = clock_.steadyNow() - t0;
       if (series_.latency != nullptr) series_.latency->Observe(took.count());
     }
@@ -138,7 +186,7 @@ void Sender::run() {
       status_.sent += batch.size();
       inc(series_.sent, n);
       status_.last_success_ns = clock_.systemNowNs();
-      backoff_.reset();
+      lane.backoff.reset();
       batch.clear();
     } else {
       status_.errors += batch.size();
@@ -147,66 +195,73 @@ void Sender::run() {
           result.error.empty() ? "HTTP " + std::to_string(result.status) : result.error;
       status_.last_error_ns = clock_.systemNowNs();
       if (result.retryable()) {
-        const Queue::RequeueOutcome r = queue_.requeue(batch);
+        const Queue::RequeueOutcome r = lane.queue.requeue(batch);
         status_.retries += r.requeued;
         inc(series_.retries, static_cast<double>(r.requeued));
         addDropped(r.dropped);
-        delay = backoff_.next();
+        delay = lane.backoff.next();
       } else {
         // The Alertmanager rejected the payload; sending it again would fail the same way.
         addDropped(batch.size());
         batch.clear();
-        backoff_.reset();
+        lane.backoff.reset();
       }
     }
-    status_.backoff_attempt = backoff_.attempt();
-    in_flight_ = false;
+    lane.in_flight = false;
     publishQueueLength();
     idle_cv_.notify_all();
     if (delay.count() > 0) {
-      work_cv_.wait_for(lock, delay, [&] { return stop_; });
+      lane.work_cv.wait_for(lock, delay, [&] { return stop_; });
     }
   }
-  exited_ = true;
+  lane.exited = true;
   idle_cv_.notify_all();
 }
 
 void Sender::stop(std::chrono::nanoseconds drain_timeout) {
   std::lock_guard<std::mutex> serial(stop_mu_);
-  if (!worker_.joinable()) return;
+  if (stopped_) return;
   {
     std::unique_lock<std::mutex> lock(mu_);
     accepting_ = false;
     if (drain_timeout.count() > 0) {
-      idle_cv_.wait_for(lock, drain_timeout,
-                        [&] { return exited_ || (queue_.empty() && !in_flight_); });
+      idle_cv_.wait_for(lock, drain_timeout, [&] { return allExitedLocked() || idleLocked(); });
     }
     stop_ = true;
   }
-  work_cv_.notify_all();
-  // Abort a POST in flight. The worker may be between its stop_ check and the start of a POST,
-  // where one cancel() would be lost, so repeat it until the worker has exited.
+  for (auto& l : lanes_) l->work_cv.notify_all();
+  // Abort POSTs in flight. A worker may be between its stop_ check and the start of a POST,
+  // where one cancel() would be lost, so repeat it until every worker has exited.
   std::unique_lock<std::mutex> lock(mu_);
-  while (!exited_) {
+  while (!allExitedLocked()) {
     lock.unlock();
-    poster_->cancel();
+    for (auto& l : lanes_) l->poster->cancel();
     lock.lock();
-    idle_cv_.wait_for(lock, std::chrono::milliseconds(20), [&] { return exited_; });
+    idle_cv_.wait_for(lock, std::chrono::milliseconds(20), [&] { return allExitedLocked(); });
   }
   lock.unlock();
-  worker_.join();
+  for (auto& l : lanes_) l->worker.join();
+  stopped_ = true;
 }
 
 std::vector<Entry> Sender::takeQueue() {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<Entry> out = queue_.takeAll();
+  std::vector<Entry> out;
+  for (auto& l : lanes_) {
+    std::vector<Entry> part = l->queue.takeAll();
+    out.insert(out.end(), std::make_move_iterator(part.begin()),
+               std::make_move_iterator(part.end()));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Entry& a, const Entry& b) { return a.received_ns < b.received_ns; });
   publishQueueLength();
   return out;
 }
 
 size_t Sender::discardQueue() {
   std::lock_guard<std::mutex> lock(mu_);
-  const size_t n = queue_.takeAll().size();
+  size_t n = 0;
+  for (auto& l : lanes_) n += l->queue.takeAll().size();
   addDropped(n);
   publishQueueLength();
   return n;
@@ -215,8 +270,13 @@ size_t Sender::discardQueue() {
 SenderStatus Sender::status() const {
   std::lock_guard<std::mutex> lock(mu_);
   SenderStatus s = status_;
-  s.queue_length = queue_.size();
-  s.queue_capacity = queue_.capacity();
+  s.queue_length = queuedLocked();
+  s.queue_capacity = 0;
+  s.backoff_attempt = 0;
+  for (const auto& l : lanes_) {
+    s.queue_capacity += l->queue.capacity();
+    s.backoff_attempt = std::max(s.backoff_attempt, l->backoff.attempt());
+  }
   return s;
 }
 

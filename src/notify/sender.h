@@ -1,6 +1,10 @@
-// Sender: delivers alerts to ONE Alertmanager. It owns that target's bounded, coalescing Queue and
-// a single worker thread that pops batches (<= max_batch), encodes them (v1 or v2 body), POSTs
-// them through the HttpPoster and retries failures with jittered exponential backoff.
+// Sender: delivers alerts to ONE Alertmanager through a small pool of connections ("lanes").
+// Each lane owns a bounded, coalescing Queue, an HttpPoster (one keep-alive connection) and a
+// worker thread that pops batches (<= max_batch), encodes them (v1 or v2 body), POSTs them and
+// retries failures with jittered exponential backoff. An alert always goes to the lane picked by
+// its fingerprint, so the updates of one alert (firing, then resolved) reach the Alertmanager in
+// order, while other alerts use the other connections in parallel. The target's queue_capacity
+// is split evenly between the lanes.
 //
 // - enqueue() only takes the mutex and pushes: it never waits on I/O, so HTTP handlers answer at
 //   once even when this Alertmanager is a black hole.
@@ -8,8 +12,8 @@
 //   copy of an alert queued meanwhile wins) and the worker waits for the backoff delay. Each alert
 //   is retried only while it is valid (validUntilNs: its endsAt, or resolve_timeout from receipt);
 //   expired alerts are dropped and counted. 4xx: permanent, the batch is dropped and counted.
-// - stop(drain_timeout) is idempotent; it first lets the worker empty the queue for up to
-//   drain_timeout, then stops it, aborting a POST in flight: stop wins over work.
+// - stop(drain_timeout) is idempotent; it first lets the workers empty the queues for up to
+//   drain_timeout, then stops them, aborting POSTs in flight: stop wins over work.
 //
 // Counters count alerts: sent + dropped + queued (+ in flight) = enqueued - coalesced.
 // Thread-safety: every public method may be called from any thread.
@@ -45,12 +49,17 @@ struct SenderStatus {
   uint64_t dropped = 0;     // alerts given up: queue overflow, expired, 4xx
   uint64_t retries = 0;     // alerts requeued after a failed attempt
   uint64_t coalesced = 0;   // alerts that replaced a queued copy
-  int backoff_attempt = 0;  // consecutive failed attempts
+  int backoff_attempt = 0;  // consecutive failed attempts (the worst lane)
+  size_t connections = 0;   // lanes
 };
 
 class Sender {
  public:
-  // Starts the worker thread. `clock` must outlive the Sender. `series` may be all null.
+  // Starts one worker thread per poster (at least one poster). `clock` must outlive the Sender.
+  // `series` may be all null.
+  Sender(Target target, std::vector<std::unique_ptr<HttpPoster>> posters, const Clock& clock,
+         std::unique_ptr<RandomSource> random, metrics::AlertmanagerSeries series = {});
+  // A single lane.
   Sender(Target target, std::unique_ptr<HttpPoster> poster, const Clock& clock,
          std::unique_ptr<RandomSource> random, metrics::AlertmanagerSeries series = {});
   // stop(0).
@@ -65,8 +74,8 @@ class Sender {
   void adopt(std::vector<Entry> older);
   // See the header comment. Returns once the worker thread has exited.
   void stop(std::chrono::nanoseconds drain_timeout = std::chrono::nanoseconds(0));
-  // After stop(): the entries still queued, oldest first, e.g. to hand them to the Sender that
-  // replaces this one. They are not counted as dropped.
+  // After stop(): the entries still queued, oldest first (by receipt), e.g. to hand them to the
+  // Sender that replaces this one. They are not counted as dropped.
   std::vector<Entry> takeQueue();
   // After stop(): drops what is still queued and counts it; returns how many.
   size_t discardQueue();
@@ -75,13 +84,28 @@ class Sender {
   const Target& target() const { return target_; }
 
  private:
-  void run();
+  struct Lane {
+    Lane(size_t capacity, const Target& t, RandomSource& random, std::unique_ptr<HttpPoster> p)
+        : queue(capacity), backoff(t.min_backoff, t.max_backoff, random), poster(std::move(p)) {}
+    Queue queue;                         // guarded by mu_
+    Backoff backoff;                     // guarded by mu_ (shares random_)
+    std::unique_ptr<HttpPoster> poster;  // its worker only (cancel() from stop())
+    std::condition_variable work_cv;     // worker: queue not empty, or stop
+    bool in_flight = false;              // guarded by mu_: a popped batch is being processed
+    bool exited = false;                 // guarded by mu_
+    std::thread worker;
+  };
+
+  void run(Lane& lane);
+  Lane& laneOf(const Entry& e) { return *lanes_[e.fingerprint % lanes_.size()]; }
+  size_t queuedLocked() const;
+  bool idleLocked() const;
+  bool allExitedLocked() const;
   // Called with mu_ held: moves the queue-length gauge by the change since the last call.
   void publishQueueLength();
   void addDropped(uint64_t n);
 
   const Target target_;
-  const std::unique_ptr<HttpPoster> poster_;
   const Clock& clock_;
   const std::unique_ptr<RandomSource> random_;
   const metrics::AlertmanagerSeries series_;
@@ -89,17 +113,13 @@ class Sender {
 
   std::mutex stop_mu_;  // serialises stop() calls; taken before mu_
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;  // worker: queue not empty, or stop
-  std::condition_variable idle_cv_;  // stop(): queue drained, or worker exited
-  Queue queue_;                      // guarded by mu_
-  Backoff backoff_;                  // worker only (attempt mirrored in status_ under mu_)
-  bool in_flight_ = false;           // guarded by mu_: a popped batch is being processed
-  bool stop_ = false;                // guarded by mu_
-  bool accepting_ = true;            // guarded by mu_
-  bool exited_ = false;              // guarded by mu_
-  size_t published_length_ = 0;      // guarded by mu_
-  SenderStatus status_;              // guarded by mu_ (queue fields filled in by status())
-  std::thread worker_;               // last: starts after everything above is initialised
+  std::condition_variable idle_cv_;           // stop(): queues drained, or workers exited
+  std::vector<std::unique_ptr<Lane>> lanes_;  // fixed after construction
+  bool stop_ = false;                         // guarded by mu_
+  bool accepting_ = true;                     // guarded by mu_
+  bool stopped_ = false;                      // guarded by stop_mu_: workers joined
+  size_t published_length_ = 0;               // guarded by mu_
+  SenderStatus status_;                       // guarded by mu_ (queue fields filled in by status())
 };
 
 }  // namespace promha::notify

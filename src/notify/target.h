@@ -44,6 +44,7 @@ struct Target {
   TlsOptions tls;
   size_t queue_capacity = 10'000;
   size_t max_batch = 256;  // Prometheus's maxBatchSize
+  size_t connections = 2;  // lanes of the Sender: concurrent POSTs, split by fingerprint
   std::chrono::nanoseconds min_backoff = std::chrono::milliseconds(100);
   std::chrono::nanoseconds max_backoff = std::chrono::seconds(10);
   // How long an alert without endsAt (or already resolved on receipt) stays worth retrying:

@@ -55,6 +55,7 @@ alerting:
   CHECK(a0.api_version == config::ApiVersion::kV2);
   CHECK(a0.queue.capacity == 10000);
   CHECK(a0.queue.max_batch_size == 256);
+  CHECK(a0.queue.connections == 2);
   CHECK(a0.retry.min_backoff == 100ms);
   CHECK(a0.retry.max_backoff == 10s);
   CHECK(a0.follow_redirects);
@@ -139,7 +140,7 @@ TEST_CASE("errors name file, line, column and key path; all of them at once") {
   const Row rows[] = {
       {"unknown top-level key",
        "globl: {}\n",
-       {"promha.yml:1:1: unknown key 'globl' (allowed: global, alerting, ha)"}},
+       {"promha.yml:1:1: unknown key 'globl' (allowed: global, alerting, ha, watch)"}},
       {"root not a mapping", "- a\n", {"promha.yml:1:1: must be a mapping"}},
       {"root a scalar", "just text\n", {"promha.yml:1:1: must be a mapping"}},
       {"unknown global key",
@@ -198,10 +199,15 @@ TEST_CASE("errors name file, line, column and key path; all of them at once") {
        "alerting:\n  alertmanagers:\n    - queue: {capacity: 0, max_batch_size: 0}\n",
        {"promha.yml:3:25: alerting.alertmanagers[0].queue.capacity: must be positive",
         "promha.yml:3:44: alerting.alertmanagers[0].queue.max_batch_size: must be positive"}},
+      {"connections out of range",
+       "alerting:\n  alertmanagers:\n    - queue: {connections: 0}\n    - queue: {connections: "
+       "17}\n",
+       {"promha.yml:3:28: alerting.alertmanagers[0].queue.connections: must be between 1 and 16",
+        "promha.yml:4:28: alerting.alertmanagers[1].queue.connections: must be between 1 and 16"}},
       {"unknown queue key",
        "alerting:\n  alertmanagers:\n    - queue: {size: 1}\n",
        {"promha.yml:3:15: alerting.alertmanagers[0].queue: unknown key 'size' (allowed: capacity, "
-        "max_batch_size)"}},
+        "max_batch_size, connections)"}},
       {"min above max backoff",
        "alerting:\n  alertmanagers:\n    - retry: {min_backoff: 1m, max_backoff: 1s}\n",
        {"promha.yml:3:14: alerting.alertmanagers[0].retry: min_backoff (1m) must not exceed "
@@ -547,3 +553,113 @@ TEST_CASE("a missing file is one error") {
 }
 
 }  // namespace
+
+TEST_CASE("watch: defaults, every key, round trip and secrets") {
+  core::Diagnostics diag("promha.yml");
+  auto none = load("", diag);
+  REQUIRE(none);
+  CHECK(none->watch == config::kDefaultWatchConfig);
+  CHECK(none->watch.interval == 5s);
+  CHECK(none->watch.timeout == 2s);
+  CHECK(none->watch.failure_threshold == 3);
+  CHECK(none->watch.peer_down.enabled);
+  CHECK(none->watch.peer_down.for_ == 1min);
+  CHECK(none->watch.deadman.alertname.empty());
+  CHECK_FALSE(none->watch.divergence.alert.enabled);
+  CHECK(none->watch.divergence.for_ == 3min);
+  CHECK(none->watch.alertmanager_cluster.enabled);
+
+  auto cfg = load(R"(
+watch:
+  interval: 10s
+  timeout: 3s
+  failure_threshold: 2
+  peers:
+    - name: B
+      url: https://prometheus-b:9090/prom
+      promha_url: http://prometheus-b:9095
+      basic_auth: {username: u, password: hunter2}
+      tls_config: {insecure_skip_verify: true}
+  local: {name: A, url: http://localhost:9090}
+  peer_down_alert:
+    for: 30s
+    resend_interval: 20s
+    labels: {severity: page, team: sre}
+    annotations: {runbook_url: 'https://runbooks/{{ $labels.peer }}'}
+  deadman: {alertname: Watchdog, timeout: 2m, alert: {labels: {severity: warning}}}
+  divergence: {for: 1m, alert: {enabled: true}}
+  alertmanager_cluster: {enabled: false, settling_timeout: 1m, alert: {for: 0s}}
+)",
+                  diag);
+  REQUIRE_MESSAGE(cfg, diag.str());
+  const auto& w = cfg->watch;
+  CHECK(w.interval == 10s);
+  CHECK(w.timeout == 3s);
+  CHECK(w.failure_threshold == 2);
+  REQUIRE(w.peers.size() == 1);
+  CHECK(w.peers[0].name == "B");
+  CHECK(w.peers[0].url == "https://prometheus-b:9090/prom");
+  CHECK(w.peers[0].promha_url == "http://prometheus-b:9095");
+  CHECK(w.peers[0].basic_auth->password.reveal() == "hunter2");
+  CHECK(w.peers[0].tls_config.insecure_skip_verify);
+  REQUIRE(w.local);
+  CHECK(w.local->name == "A");
+  CHECK(w.peer_down.for_ == 30s);
+  CHECK(w.peer_down.resend_interval == 20s);
+  CHECK(w.peer_down.labels == L("{severity=\"page\", team=\"sre\"}"));
+  CHECK(w.peer_down.annotations.get("runbook_url") == "https://runbooks/{{ $labels.peer }}");
+  CHECK(w.deadman.alertname == "Watchdog");
+  CHECK(w.deadman.timeout == 2min);
+  CHECK(w.deadman.alert.labels == L("{severity=\"warning\"}"));
+  CHECK(w.divergence.for_ == 1min);
+  CHECK(w.divergence.alert.enabled);
+  CHECK_FALSE(w.alertmanager_cluster.enabled);
+  CHECK(w.alertmanager_cluster.settling_timeout == 1min);
+  CHECK(w.alertmanager_cluster.alert.for_ == 0s);
+
+  const std::string yaml = config::toYaml(*cfg);
+  CHECK(yaml.find("hunter2") == std::string::npos);
+  core::Diagnostics diag2("dump.yml");
+  auto again = load(yaml, diag2);
+  REQUIRE_MESSAGE(again, (diag2.str() + yaml));
+  REQUIRE(again->watch.peers.size() == 1);
+  CHECK(again->watch.peers[0].basic_auth->password.reveal() == "<secret>");
+  again->watch.peers[0].basic_auth = cfg->watch.peers[0].basic_auth;  // secrets do not round-trip
+  CHECK(again->watch == cfg->watch);
+}
+
+TEST_CASE("watch: errors say where and why") {
+  core::Diagnostics diag("promha.yml");
+  auto cfg = load(R"(watch:
+  interval: 1s
+  timeout: 2s
+  failure_threshold: 0
+  peers:
+    - url: prometheus-b:9090
+    - name: X
+      url: http://b:9090
+      promha_url: ftp://b
+    - name: X
+      url: http://c:9090
+      authorization: {type: basic}
+  peer_down_alert: {resend_interval: 0s}
+  divergence: {colour: red}
+)",
+                  diag);
+  CHECK_FALSE(cfg);
+  const std::string got = diag.str();
+  for (const char* want : {
+           "promha.yml:3:12: watch.timeout: (2s) must not exceed watch.interval (1s)",
+           "promha.yml:4:22: watch.failure_threshold: must be positive",
+           "promha.yml:6:12: watch.peers[0].url: \"prometheus-b:9090\" is not an http:// or "
+           "https:// URL with a host",
+           "promha.yml:9:19: watch.peers[1].promha_url: \"ftp://b\" is not an http:// or https:// "
+           "URL with a host",
+           "promha.yml:10:13: watch.peers[2].name: duplicate peer name \"X\"",
+           "watch.peers[2].authorization.type: authorization type cannot be set to \"basic\"",
+           "promha.yml:13:38: watch.peer_down_alert.resend_interval: must be positive",
+           "promha.yml:14:16: watch.divergence: unknown key 'colour' (allowed: for, alert)",
+       }) {
+    CHECK_MESSAGE(got.find(want) != std::string::npos, got);
+  }
+}

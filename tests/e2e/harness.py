@@ -183,6 +183,33 @@ class Webhook:
         self.server.server_close()
 
 
+class FaultSink:
+    """A fake Alertmanager for fault injection only: an HTTP/1.1 server on a free loopback port
+    whose POST handler calls respond(parsed_json_body) -> HTTP status (it may sleep, fail ...)."""
+
+    def __init__(self, respond):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                status = respond(json.loads(body))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.target = f"127.0.0.1:{self.srv.server_address[1]}"
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
 def find_promha():
     for cand in (os.environ.get("PROMHA_BIN"), os.path.join(ROOT, "build", "src", "cli", "promha")):
         if cand and os.access(cand, os.X_OK):

@@ -9,7 +9,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Harness, am_alerts, http_get, http_post, wait_for  # noqa: E402
+from harness import FaultSink, Harness, am_alerts, http_get, http_post, wait_for  # noqa: E402
 
 FIXTURES = os.path.join(harness.ROOT, "tests", "data", "fixtures")
 
@@ -171,39 +171,26 @@ def scenario_black_hole(h):
 
 def scenario_flaky_500(h):
     """An Alertmanager answering 500 then recovering: retried, delivered, counted."""
-    import http.server
-    import threading
     state = {"fail": 3, "got": []}
 
-    class Flaky(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if state["fail"] > 0:
-                state["fail"] -= 1
-                self.send_response(500)
-                self.end_headers()
-                return
-            state["got"].extend(json.loads(body))
-            self.send_response(200)
-            self.end_headers()
+    def respond(alerts):
+        if state["fail"] > 0:
+            state["fail"] -= 1
+            return 500
+        state["got"].extend(alerts)
+        return 200
 
-        def log_message(self, *a):
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    sink = FaultSink(respond)
     try:
-        target = f"127.0.0.1:{srv.server_address[1]}"
-        p = h.promha("promha", raw_config([target]))
+        p = h.promha("promha", raw_config([sink.target]))
         post_alerts(p, [firing("Flaky", n=str(i)) for i in range(5)])
         wait_for(lambda: len({a["labels"]["n"] for a in state["got"]}) == 5, 15, what="delivery after 500s")
-        url = {"alertmanager": f"http://{target}/api/v2/alerts"}
+        url = {"alertmanager": f"http://{sink.target}/api/v2/alerts"}
         check(metric(p["url"], "promha_notifications_errors_total", url) >= 3, "errors not counted")
         check(metric(p["url"], "promha_notifications_retries_total", url) >= 3, "retries not counted")
         check(metric(p["url"], "promha_notifications_sent_total", url) == 5, "sent != 5")
     finally:
-        srv.shutdown()
-        srv.server_close()
+        sink.close()
 
 
 def scenario_reload_invalid(h):
@@ -231,6 +218,56 @@ def scenario_reload_invalid(h):
              what="SIGHUP reload")
     status, _ = http_get(p["url"] + "/-/healthy")
     check(status == 200, "not healthy after reloads")
+
+
+def scenario_sigterm_drain(h):
+    """SIGTERM: promha stops accepting, delivers what is queued (here to a slow Alertmanager)
+    within --shutdown.drain-timeout, and exits 0; a black hole cannot hold it past the timeout."""
+    import signal as sig
+    import socket
+    got = []
+
+    def respond(alerts):
+        time.sleep(0.3)  # each POST takes a while, so batches are still queued at SIGTERM
+        got.extend(alerts)
+        return 200
+
+    sink = FaultSink(respond)
+    try:
+        target = sink.target
+        cfg = raw_config([target]) + "      queue: {max_batch_size: 10, connections: 1}\n"
+        p = h.promha("promha", cfg, extra_args=["--shutdown.drain-timeout=20s"])
+        for i in range(10):  # 100 alerts = 10 batches of 10 at 0.3 s each: ~3 s of work
+            post_alerts(p, [firing("Drain", n=str(i * 10 + j)) for j in range(10)])
+        check(len(got) < 100, f"everything was delivered before SIGTERM ({len(got)}); the test proves nothing")
+        t0 = time.monotonic()
+        p["proc"].signal(sig.SIGTERM)
+        rc = p["proc"].p.wait(timeout=30)
+        took = time.monotonic() - t0
+        check(rc == 0, f"exit status after SIGTERM: {rc}")
+        names = {a["labels"]["n"] for a in got}
+        check(len(names) == 100, f"drained {len(names)} of 100 queued alerts")
+        check(took < 15, f"drain took {took:.1f}s")
+    finally:
+        sink.close()
+
+    # A black hole: the drain gives up after the timeout and still exits 0.
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(64)
+    try:
+        p = h.promha("promha-hole", raw_config([f"127.0.0.1:{hole.getsockname()[1]}"], timeout="30s"),
+                     extra_args=["--shutdown.drain-timeout=2s"])
+        post_alerts(p, [firing("Hole")])
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        p["proc"].signal(sig.SIGTERM)
+        rc = p["proc"].p.wait(timeout=30)
+        took = time.monotonic() - t0
+        check(rc == 0, f"exit status after SIGTERM with a black hole: {rc}")
+        check(1.5 < took < 8, f"drain with a black hole took {took:.1f}s, want about 2s")
+    finally:
+        hole.close()
 
 
 SCENARIOS = {n[len("scenario_"):]: f for n, f in globals().items() if n.startswith("scenario_")}

@@ -157,7 +157,11 @@ TEST_CASE("http: outcomes from a real server") {
         REQUIRE(eventually([&] { return m.status().at(0).sender.retries >= 6; }));
       } else {
         REQUIRE(eventually([&] { return m.status().at(0).sender.dropped == 3; }));
-        CHECK(sink.requests() == 1);
+        // Each alert posted once (the 3 alerts may be spread over the target's connections).
+        CHECK(sink.requests() >= 1);
+        CHECK(static_cast<size_t>(sink.requests()) <= m.status().at(0).sender.connections);
+        CHECK(m.status().at(0).sender.retries == 0);
+        for (const auto& [name, count] : sink.seen()) CHECK_MESSAGE(count == 1, name);
       }
       CHECK(m.status().at(0).sender.last_error.rfind("HTTP " + std::to_string(row.status), 0) == 0);
     }

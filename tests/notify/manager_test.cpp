@@ -27,6 +27,7 @@ Target target(const std::string& host) {
   t.url = "http://" + host + ":9093/api/v2/alerts";
   t.min_backoff = 1ms;
   t.max_backoff = 2ms;
+  t.connections = 1;  // one poster per URL, so that the fake factory's per-URL state sees all
   return t;
 }
 

@@ -3,7 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -276,6 +278,79 @@ TEST_CASE("sender: encodes the target's API version") {
       CHECK_FALSE(f.state->posts[0][0].ends_at.empty());
     }
   }
+}
+
+}  // namespace
+}  // namespace promha::notify
+
+namespace promha::notify {
+namespace {
+
+using testing::Posted;
+
+TEST_CASE("sender: lanes spread alerts over connections, one alert always on the same one") {
+  FakeClock clock;
+  std::vector<std::shared_ptr<FakePoster::State>> states;
+  std::vector<std::unique_ptr<HttpPoster>> posters;
+  for (int i = 0; i < 3; ++i) {
+    states.push_back(std::make_shared<FakePoster::State>());
+    posters.push_back(std::make_unique<FakePoster>(states.back()));
+  }
+  Target t;
+  t.url = "http://am-0:9093/api/v2/alerts";
+  t.queue_capacity = 100;
+  Sender sender(t, std::move(posters), clock, std::make_unique<SeededRandom>(1));
+  CHECK(sender.status().connections == 3);
+  CHECK(sender.status().queue_capacity >= 100);  // split evenly, rounded up per lane
+  CHECK(sender.status().queue_capacity <= 102);
+
+  std::vector<std::string> names;
+  for (int i = 0; i < 60; ++i) names.push_back("a" + std::to_string(i));
+  // Three rounds of updates of the same 60 alerts (different summaries).
+  for (int round = 0; round < 3; ++round) {
+    std::vector<Entry> batch;
+    for (const auto& n : names) {
+      batch.push_back(
+          makeEntry(makeAlert(n, kNow + 3600 * kSecond, "r" + std::to_string(round)), kNow));
+    }
+    sender.enqueue(batch);
+    REQUIRE(eventually([&] { return sender.status().queue_length == 0; }));
+  }
+  REQUIRE(eventually([&] {
+    size_t n = 0;
+    for (auto& s : states) n += s->alertCount();
+    return n + sender.status().coalesced == 180;
+  }));
+  // Every lane got work, and no alert name was ever posted on two connections.
+  std::map<std::string, int> lane_of;
+  for (int i = 0; i < 3; ++i) {
+    std::lock_guard<std::mutex> l(states[i]->mu);
+    CHECK(!states[i]->posts.empty());
+    for (const auto& body : states[i]->posts) {
+      for (const Posted& p : body) {
+        auto [it, inserted] = lane_of.emplace(p.alertname, i);
+        CHECK_MESSAGE(it->second == i, p.alertname);
+      }
+    }
+  }
+  CHECK(lane_of.size() == 60);
+}
+
+TEST_CASE("sender: the encoded form of an alert is computed once and shared") {
+  Entry e = makeEntry(makeAlert("x", kNow + kSecond, "s"), kNow);
+  REQUIRE(e.encoded != nullptr);
+  const std::string& v2 = e.encoded->get(alert::ApiVersion::kV2, *e.alert);
+  CHECK(&v2 == &e.encoded->get(alert::ApiVersion::kV2, *e.alert));
+  const std::string& v1 = e.encoded->get(alert::ApiVersion::kV1, *e.alert);
+  CHECK(v1 != v2);
+  std::string body;
+  encodeBatch(alert::ApiVersion::kV2, {e, e}, body);
+  CHECK(body == alert::encode(alert::ApiVersion::kV2, {e.alert.get(), e.alert.get()}));
+  Entry bare = e;
+  bare.encoded = nullptr;
+  std::string body1;
+  encodeBatch(alert::ApiVersion::kV1, {bare}, body1);
+  CHECK(body1 == "[" + v1 + "]");
 }
 
 }  // namespace
