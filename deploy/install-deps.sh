@@ -1,9 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages promha needs (deploy/packages.txt) that are missing, with one
-# apt-get call, and only when something is missing. Used by tests/run.sh, deploy/local/demo.sh
-# and the Dockerfile's build stage.
+# apt-get call, and only when something is missing; then the tools of the deploy checks
+# (tests/deploy/install-tools.sh: kubectl, npm and the pinned npm validators, each only when
+# missing). Used by tests/run.sh, deploy/local/demo.sh and the Dockerfile's build stage.
+#   deploy/install-deps.sh                  everything
+#   deploy/install-deps.sh --packages-only  the Debian list only (the Dockerfile: no tests/ yet)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TEST_TOOLS=1
+for arg in "$@"; do
+  case "$arg" in
+    --packages-only) TEST_TOOLS=0 ;;
+    *) echo "install-deps.sh: unknown argument '$arg'" >&2; exit 2 ;;
+  esac
+done
+test_tools() {
+  [[ $TEST_TOOLS -eq 1 ]] || return 0
+  "$ROOT/tests/deploy/install-tools.sh"
+}
 list="$ROOT/deploy/packages.txt"
 mapfile -t pkgs < <(sed -e 's/#.*//' "$list" | tr -s ' \t' '\n\n' | sed '/^$/d')
 installed="$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${pkgs[@]}" 2>/dev/null |
@@ -12,7 +26,10 @@ missing=()
 for p in "${pkgs[@]}"; do
   grep -qxF "$p" <<<"$installed" || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ ${#missing[@]} -eq 0 ]]; then
+  test_tools
+  exit 0
+fi
 echo "==> installing ${missing[*]}"
 if [[ $(id -u) -ne 0 ]]; then
   echo "install-deps.sh: missing packages and not root: apt-get install ${missing[*]}" >&2
@@ -32,4 +49,5 @@ rc=0
 export DEBIAN_FRONTEND=noninteractive
 { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } || rc=$?
 [[ $made_policy -eq 1 ]] && rm -f "$policy"
-exit $rc
+[[ $rc -eq 0 ]] || exit $rc
+test_tools
