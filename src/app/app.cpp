@@ -62,7 +62,23 @@ App::App(Options opts, prometheus::Registry& registry, log::Logger& log)
               std::random_device{}()),
       sink_(std::make_unique<ManagerSink>(notify_)),
       handler_(*sink_, http::IngestCounters{&metrics_.alertsReceived(), &metrics_.alertsInvalid(),
-                                            &metrics_.alertsRelabelDropped()}) {}
+                                            &metrics_.alertsRelabelDropped()}) {
+  watch::WatcherDeps deps;
+  deps.emit = [this](std::vector<alert::Alert> alerts) {
+    handler_.ingest(std::move(alerts), /*observe=*/false);
+  };
+  deps.alertmanagers = [this] {
+    std::lock_guard t(targets_mu_);
+    return targets_;
+  };
+  deps.make_target = [](const config::PeerConfig& p, const std::string& url,
+                        core::Duration timeout) { return makePeerTarget(p, url, timeout); };
+  deps.make_getter = [](const notify::Target& t) { return notify::makeHttplibGetter(t); };
+  watcher_ = std::make_unique<watch::Watcher>(registry_, log_, std::move(deps));
+  handler_.setObserver([this](const std::vector<alert::Alert>& alerts, int64_t now_ns) {
+    watcher_->observe(alerts, now_ns);
+  });
+}
 
 App::~App() { stop(); }
 
@@ -78,6 +94,9 @@ core::Status App::start() {
   h.reload = [this] { return reload(); };
   h.status_json = [this] { return statusJson(); };
   h.status_html = [this] { return statusHtml(); };
+  h.gets["/api/v1/ha/alerts"] = [this] {
+    return http::Response{200, watcher_->haAlertsJson(), "application/json"};
+  };
   server_ = std::make_unique<http::Server>(opts_.server, std::move(h), log_);
   auto port = server_->bind();
   if (!port) return port.error();
@@ -147,9 +166,12 @@ core::Status App::applyConfig(config::Config cfg) {
       },
       std::move(dopts));
   discovery_->start();  // delivers every block's static targets synchronously
-  std::lock_guard t(targets_mu_);
-  defer_apply_ = false;
-  applyTargets();
+  {
+    std::lock_guard t(targets_mu_);
+    defer_apply_ = false;
+    applyTargets();
+  }
+  watcher_->apply(shared->watch);
   return core::Ok{};
 }
 
@@ -199,6 +221,9 @@ void App::stop() {
   ready_ = false;
   // Reverse order: stop accepting, stop discovery, then drain the queues.
   if (server_) server_->stop();
+  // promha's own alerts are not resolved on shutdown: they expire at their endsAt, as when a
+  // Prometheus stops.
+  watcher_->stop();
   {
     std::lock_guard lock(reload_mu_);
     if (discovery_) discovery_->stop();
@@ -244,6 +269,7 @@ std::string App::statusJson() const {
     std::lock_guard t(targets_mu_);
     j["discoveryErrors"] = target_errors_;
   }
+  j["watch"] = watcher_->statusJson();
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -28,6 +28,7 @@
 #include "metrics/metrics.h"
 #include "notify/clock.h"
 #include "notify/manager.h"
+#include "watch/watcher.h"
 
 namespace prometheus {
 class Registry;
@@ -72,6 +73,7 @@ class App {
   std::unique_ptr<ManagerSink> sink_;
   http::AlertsHandler handler_;
   std::unique_ptr<http::Server> server_;
+  std::unique_ptr<watch::Watcher> watcher_;  // after handler_: emits through it
 
   std::mutex reload_mu_;  // serialises reload(); taken before targets_mu_
   std::unique_ptr<discovery::Manager> discovery_;

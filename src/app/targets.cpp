@@ -17,6 +17,43 @@ core::Result<std::string> readSecretFile(const std::string& path, std::string_vi
   return s;
 }
 
+// Credentials (read from their files now, as Prometheus does on each config load) and TLS.
+core::Status applyClientAuth(const std::optional<config::BasicAuth>& basic_auth,
+                             const std::optional<config::Authorization>& authorization,
+                             const config::TlsConfig& tls, notify::Target& t) {
+  if (basic_auth) {
+    notify::BasicAuth b;
+    b.username = basic_auth->username;
+    if (!basic_auth->username_file.empty()) {
+      auto u = readSecretFile(basic_auth->username_file, "username");
+      if (!u) return u.error();
+      b.username = *u;
+    }
+    b.password = basic_auth->password.reveal();
+    if (!basic_auth->password_file.empty()) {
+      auto p = readSecretFile(basic_auth->password_file, "password");
+      if (!p) return p.error();
+      b.password = *p;
+    }
+    t.basic_auth = std::move(b);
+  }
+  if (authorization) {
+    std::string cred = authorization->credentials.reveal();
+    if (!authorization->credentials_file.empty()) {
+      auto c = readSecretFile(authorization->credentials_file, "credentials");
+      if (!c) return c.error();
+      cred = *c;
+    }
+    t.bearer_token = std::move(cred);
+  }
+  t.tls.ca_file = tls.ca_file;
+  t.tls.cert_file = tls.cert_file;
+  t.tls.key_file = tls.key_file;
+  t.tls.server_name = tls.server_name;
+  t.tls.insecure_skip_verify = tls.insecure_skip_verify;
+  return core::Ok{};
+}
+
 }  // namespace
 
 core::Result<notify::Target> makeTarget(const config::AlertmanagerConfig& am, std::string url) {
@@ -30,36 +67,21 @@ core::Result<notify::Target> makeTarget(const config::AlertmanagerConfig& am, st
   t.connections = static_cast<size_t>(am.queue.connections);
   t.min_backoff = am.retry.min_backoff;
   t.max_backoff = am.retry.max_backoff;
-  if (am.basic_auth) {
-    notify::BasicAuth b;
-    b.username = am.basic_auth->username;
-    if (!am.basic_auth->username_file.empty()) {
-      auto u = readSecretFile(am.basic_auth->username_file, "username");
-      if (!u) return u.error();
-      b.username = *u;
-    }
-    b.password = am.basic_auth->password.reveal();
-    if (!am.basic_auth->password_file.empty()) {
-      auto p = readSecretFile(am.basic_auth->password_file, "password");
-      if (!p) return p.error();
-      b.password = *p;
-    }
-    t.basic_auth = std::move(b);
+  if (auto st = applyClientAuth(am.basic_auth, am.authorization, am.tls_config, t); !st) {
+    return st.error();
   }
-  if (am.authorization) {
-    std::string cred = am.authorization->credentials.reveal();
-    if (!am.authorization->credentials_file.empty()) {
-      auto c = readSecretFile(am.authorization->credentials_file, "credentials");
-      if (!c) return c.error();
-      cred = *c;
-    }
-    t.bearer_token = std::move(cred);
+  return t;
+}
+
+core::Result<notify::Target> makePeerTarget(const config::PeerConfig& peer, std::string url,
+                                            core::Duration timeout) {
+  notify::Target t;
+  t.url = std::move(url);
+  t.timeout = timeout;
+  t.connections = 1;
+  if (auto st = applyClientAuth(peer.basic_auth, peer.authorization, peer.tls_config, t); !st) {
+    return st.error();
   }
-  t.tls.ca_file = am.tls_config.ca_file;
-  t.tls.cert_file = am.tls_config.cert_file;
-  t.tls.key_file = am.tls_config.key_file;
-  t.tls.server_name = am.tls_config.server_name;
-  t.tls.insecure_skip_verify = am.tls_config.insecure_skip_verify;
   return t;
 }
 

@@ -14,4 +14,8 @@ namespace promha::app {
 
 core::Result<notify::Target> makeTarget(const config::AlertmanagerConfig& am, std::string url);
 
+// A Target for the watcher's probes of a peer: base URL, time-out and the peer's credentials.
+core::Result<notify::Target> makePeerTarget(const config::PeerConfig& peer, std::string url,
+                                            core::Duration timeout);
+
 }  // namespace promha::app

@@ -44,13 +44,24 @@ Response AlertsHandler::handle(alert::ApiVersion v, std::string_view body,
   alert::DecodeResult res = alert::decode(v, body, content_type, nowNs(), p->limits);
   inc(counters_.received, static_cast<double>(res.alerts.size() + res.invalid));
   inc(counters_.invalid, static_cast<double>(res.invalid));
+  ingestWith(*p, std::move(res.alerts), true);
+  return Response{res.status, std::move(res.body), std::move(res.content_type)};
+}
 
+void AlertsHandler::ingest(std::vector<alert::Alert> alerts, bool observe) {
+  const std::shared_ptr<const Pipeline> p = pipeline_.load();
+  if (p) ingestWith(*p, std::move(alerts), observe);
+}
+
+void AlertsHandler::ingestWith(const Pipeline& pl, std::vector<alert::Alert> received,
+                               bool observe) {
+  const Pipeline* p = &pl;
   // Prometheus's notifier: add missing external labels, then the global relabel rules, once.
   size_t dropped = 0;
   std::vector<alert::Alert> alerts;
-  alerts.reserve(res.alerts.size());
+  alerts.reserve(received.size());
   relabel::Scratch scratch;
-  for (auto& a : res.alerts) {
+  for (auto& a : received) {
     for (const auto& l : p->external_labels) {
       if (!a.labels.has(l.name)) a.labels.set(l.name, l.value);
     }
@@ -60,6 +71,7 @@ Response AlertsHandler::handle(alert::ApiVersion v, std::string_view body,
       ++dropped;
     }
   }
+  if (observe && observer_) observer_(alerts, nowNs());
   // Then each Alertmanager set's own rules (Prometheus 2.51+), and enqueue.
   const size_t sets = p->set_rules.size();
   for (size_t i = 0; i < sets && !alerts.empty(); ++i) {
@@ -71,7 +83,6 @@ Response AlertsHandler::handle(alert::ApiVersion v, std::string_view body,
     if (!mine.empty()) sink_.send(i, std::move(mine));
   }
   inc(counters_.relabel_dropped, static_cast<double>(dropped));
-  return Response{res.status, std::move(res.body), std::move(res.content_type)};
 }
 
 }  // namespace promha::http

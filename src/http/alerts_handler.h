@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -58,10 +59,22 @@ class AlertsHandler {
 
   Response handle(alert::ApiVersion v, std::string_view body, std::string_view content_type);
 
+  // The path after decoding: external labels, global rules, each set's rules, enqueue. handle()
+  // calls it with observe = true; promha's own alerts come in with observe = false.
+  void ingest(std::vector<alert::Alert> alerts, bool observe);
+
+  // Sees every request's alerts from Prometheus after the global rules (the watcher's deadman
+  // and pair-consistency checks). Set once before serving.
+  using Observer = std::function<void(const std::vector<alert::Alert>&, int64_t now_ns)>;
+  void setObserver(Observer o) { observer_ = std::move(o); }
+
  private:
   Sink& sink_;
   IngestCounters counters_;
+  Observer observer_;
   std::atomic<std::shared_ptr<const Pipeline>> pipeline_;
+
+  void ingestWith(const Pipeline& p, std::vector<alert::Alert> alerts, bool observe);
 };
 
 }  // namespace promha::http

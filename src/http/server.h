@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -44,6 +45,8 @@ struct Handlers {
   std::function<core::Status()> reload;      // POST /-/reload
   std::function<std::string()> status_json;  // GET /api/v1/status
   std::function<std::string()> status_html;  // GET /
+  // More GET routes (path -> handler), e.g. /api/v1/ha/alerts.
+  std::map<std::string, std::function<Response()>> gets;
 };
 
 struct ServerOptions {

@@ -29,7 +29,7 @@ std::string resolveNumeric(const std::string& host) {
   return out;
 }
 
-class HttplibPoster final : public HttpPoster {
+class HttplibPoster final : public HttpPoster, public HttpGetter {
  public:
   HttplibPoster(const Target& t, const UrlParts& url)
       : url_(url),
@@ -51,15 +51,34 @@ class HttplibPoster final : public HttpPoster {
     }
   }
 
-  PostResult post(const std::string& body) override {
-    if (!server_name_.empty() && !resolved_) {
-      // The client connects to `server_name` (httplib uses its host for SNI, certificate
-      // verification and the Host header) while the address map points it at the URL's host.
-      const std::string ip = resolveNumeric(url_.host);
-      if (ip.empty()) return PostResult{0, "cannot resolve " + url_.host};
-      client_.set_hostname_addr_map({{server_name_, ip}});
-      resolved_ = true;
+  // The client connects to `server_name` (httplib uses its host for SNI, certificate
+  // verification and the Host header) while the address map points it at the URL's host.
+  bool resolveServerName() {
+    if (server_name_.empty() || resolved_) return true;
+    const std::string ip = resolveNumeric(url_.host);
+    if (ip.empty()) return false;
+    client_.set_hostname_addr_map({{server_name_, ip}});
+    resolved_ = true;
+    return true;
+  }
+
+  GetResult get(const std::string& path) override {
+    if (!resolveServerName()) return GetResult{0, {}, "cannot resolve " + url_.host};
+    std::string full = url_.path;
+    while (!full.empty() && full.back() == '/') full.pop_back();
+    full += path;
+    httplib::Result res = client_.Get(full, headers_);
+    if (!res) {
+      resolved_ = false;
+      return GetResult{0, {}, httplib::to_string(res.error())};
     }
+    GetResult out{res->status, std::move(res->body), {}};
+    if (out.status < 200 || out.status >= 300) out.error = "HTTP " + std::to_string(out.status);
+    return out;
+  }
+
+  PostResult post(const std::string& body) override {
+    if (!resolveServerName()) return PostResult{0, "cannot resolve " + url_.host};
     httplib::Result res = client_.Post(url_.path, headers_, body, "application/json");
     if (!res) {
       resolved_ = false;
@@ -107,15 +126,27 @@ class InvalidPoster final : public HttpPoster {
 
 }  // namespace
 
-core::Result<std::unique_ptr<HttpPoster>> makeHttplibPoster(const Target& target) {
+namespace {
+// The client, as the interface `I` (HttpPoster or HttpGetter); an error for a bad URL.
+template <typename I>
+core::Result<std::unique_ptr<I>> makeClient(const Target& target, const char* what) {
   auto url = splitUrl(target.url);
   if (!url) {
     core::Error e;
-    e.message = "invalid Alertmanager URL " + core::quote(target.url);
+    e.message = std::string("invalid ") + what + " " + core::quote(target.url);
     return e;
   }
-  std::unique_ptr<HttpPoster> p = std::make_unique<HttplibPoster>(target, *url);
-  return p;
+  std::unique_ptr<I> c = std::make_unique<HttplibPoster>(target, *url);
+  return c;
+}
+}  // namespace
+
+core::Result<std::unique_ptr<HttpPoster>> makeHttplibPoster(const Target& target) {
+  return makeClient<HttpPoster>(target, "Alertmanager URL");
+}
+
+core::Result<std::unique_ptr<HttpGetter>> makeHttplibGetter(const Target& target) {
+  return makeClient<HttpGetter>(target, "URL");
 }
 
 PosterFactory httplibPosterFactory() {

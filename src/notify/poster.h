@@ -37,10 +37,30 @@ class HttpPoster {
   virtual void cancel() {}
 };
 
+struct GetResult {
+  int status = 0;  // 0 when there was no response
+  std::string body;
+  std::string error;  // transport error, or "HTTP <status>" for a non-2xx answer
+  bool ok() const { return status >= 200 && status < 300; }
+};
+
+// GETs paths under a base URL with a target's time-out, auth and TLS (the watcher's probes).
+// Thread-safety: get() from one thread at a time; cancel() from any thread.
+class HttpGetter {
+ public:
+  virtual ~HttpGetter() = default;
+  // `path` is appended to the base URL's path ("/-/healthy" under "http://h:9090/prom").
+  virtual GetResult get(const std::string& path) = 0;
+  virtual void cancel() {}
+};
+
 using PosterFactory = std::function<std::unique_ptr<HttpPoster>(const Target&)>;
 
 // Errors when the URL is not http(s)://host[:port]/path.
 core::Result<std::unique_ptr<HttpPoster>> makeHttplibPoster(const Target& target);
+
+// target.url is the base URL (scheme://host[:port][/prefix]).
+core::Result<std::unique_ptr<HttpGetter>> makeHttplibGetter(const Target& target);
 
 // A PosterFactory over makeHttplibPoster. For a target whose URL does not parse (config
 // validation rejects those) it returns a poster whose every post() fails permanently.

@@ -279,8 +279,8 @@ class Harness:
         return node["proc"]
 
     # --- promha -------------------------------------------------------------------------
-    def promha(self, name, config_text, extra_args=()):
-        port = free_port()
+    def promha(self, name, config_text, extra_args=(), port=None):
+        port = port or free_port()
         cfg = self.path(f"{name}.yml")
         with open(cfg, "w") as f:
             f.write(config_text)
@@ -292,9 +292,9 @@ class Harness:
                 "url": f"http://127.0.0.1:{port}"}
 
     # --- Prometheus ---------------------------------------------------------------------
-    def prometheus(self, name, replica, promha_port, extra_args=()):
+    def prometheus(self, name, replica, promha_port, extra_args=(), port=None):
         binary = which("prometheus")
-        port = free_port()
+        port = port or free_port()
         rules = render(os.path.join(CONF, "demo", "rules.yml"), self.path(f"{name}-rules.yml"), {})
         cfg = render(os.path.join(CONF, "demo", "prometheus.yml"), self.path(f"{name}.yml"),
                      {"REPLICA": replica, "PROMHA": f"127.0.0.1:{promha_port}",
@@ -322,6 +322,28 @@ class Harness:
             _live.remove(self)
         if not self.keep_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_scenarios(scenarios):
+    """main() of a scenario script: `script.py NAME` runs one scenario in a fresh Harness, prints
+    PASS or FAIL with the log tails of every process it started, and stops them all."""
+    if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
+        print(f"usage: {sys.argv[0]} {{{','.join(scenarios)}}}", file=sys.stderr)
+        return 2
+    name = sys.argv[1]
+    h = Harness(name)
+    t0 = time.monotonic()
+    try:
+        scenarios[name](h)
+    except Exception as e:  # noqa: BLE001 - report and fail
+        print(f"FAIL {name}: {type(e).__name__}: {e}")
+        for p in h.procs:
+            print(f"--- {p.name} (pid {p.pid}) log tail:\n{p.tail()}")
+        return 1
+    finally:
+        h.close()
+    print(f"PASS {name} ({time.monotonic() - t0:.1f}s)")
+    return 0
 
 
 def am_alerts(node):

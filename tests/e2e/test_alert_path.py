@@ -273,25 +273,5 @@ def scenario_sigterm_drain(h):
 SCENARIOS = {n[len("scenario_"):]: f for n, f in globals().items() if n.startswith("scenario_")}
 
 
-def main():
-    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
-        print(f"usage: {sys.argv[0]} {{{','.join(SCENARIOS)}}}", file=sys.stderr)
-        return 2
-    name = sys.argv[1]
-    h = Harness(name)
-    t0 = time.monotonic()
-    try:
-        SCENARIOS[name](h)
-    except Exception as e:  # noqa: BLE001 - report and fail
-        print(f"FAIL {name}: {type(e).__name__}: {e}")
-        for p in h.procs:
-            print(f"--- {p.name} (pid {p.pid}) log tail:\n{p.tail()}")
-        return 1
-    finally:
-        h.close()
-    print(f"PASS {name} ({time.monotonic() - t0:.1f}s)")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.run_scenarios(SCENARIOS))
