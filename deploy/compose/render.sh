@@ -43,7 +43,9 @@ insert_after() {
 render "$src/alertmanager.yml" "$out/alertmanager.yml" \
   WEBHOOK_URL=http://webhook:8080/notify GROUP_WAIT=1s
 render "$src/promha.yml" "$out/promha.yml" \
-  'ALERTMANAGER_TARGETS=["alertmanager-1:9093", "alertmanager-2:9093", "alertmanager-3:9093"]'
+  'ALERTMANAGER_TARGETS=["alertmanager-1:9093", "alertmanager-2:9093", "alertmanager-3:9093"]' \
+  PROMETHEUS_A=prometheus-a:9090 PROMETHEUS_B=prometheus-b:9090 \
+  PROMHA_A=prometheus-a:9095 PROMHA_B=prometheus-b:9095
 render "$src/rules.yml" "$out/rules.yml"
 cp "$mixin/alerts.yaml" "$out/promha-mixin-alerts.yaml"
 chmod 0644 "$out/promha-mixin-alerts.yaml"

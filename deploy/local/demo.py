@@ -16,7 +16,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 import harness  # noqa: E402
-from harness import Harness, am_alerts, wait_for  # noqa: E402
+from harness import Harness, am_alerts, http_get, wait_for  # noqa: E402
 
 GROUPS = ("DemoAlwaysFiring", "Watchdog")
 
@@ -37,12 +37,7 @@ def main():
     try:
         wh = h.webhook(on_notification=printed)
         ams = h.alertmanager_cluster(3, wh.port)
-        with open(os.path.join(ROOT, "conf", "demo", "promha.yml")) as f:
-            cfg = f.read().replace("{{ALERTMANAGER_TARGETS}}",
-                                   json.dumps([f"127.0.0.1:{n['web']}" for n in ams]))
-        sidecars = [h.promha("promha-a", cfg), h.promha("promha-b", cfg)]
-        proms = [h.prometheus("prometheus-a", "A", sidecars[0]["port"]),
-                 h.prometheus("prometheus-b", "B", sidecars[1]["port"])]
+        sidecars, proms = h.demo_pair(ams)  # conf/demo/promha.yml, watching each other
         print("\npromha HA demo is running (logs and configs in %s)\n" % h.dir)
         for p in proms:
             print(f"  {p['name']:14s} {p['url']}/alerts")
@@ -64,6 +59,22 @@ def main():
             per_group = {g: wh.count(lambda n, g=g: n["groupLabels"].get("alertname") == g) for g in GROUPS}
             return held, per_group
 
+        def watch_line():
+            """What each sidecar's watch sees: its peer, the Alertmanager cluster, the pair."""
+            parts = []
+            for s, peer in zip(sidecars, "BA"):
+                try:
+                    w = json.loads(http_get(s["url"] + "/api/v1/status")[1])["watch"]
+                except Exception:  # noqa: BLE001 - a status line, best effort
+                    parts.append(f"{s['name']}: no status")
+                    continue
+                up = [p["up"] for p in w["peers"] if p["name"] == peer]
+                pair = w["pair"]
+                parts.append(f"{s['name']}: peer {peer} {'up' if up and up[0] else 'DOWN'}, cluster "
+                             f"{'consistent' if w['alertmanagerCluster']['consistent'] else 'DEGRADED'}"
+                             + (f", only here/peer {pair['onlyHere']}/{pair['onlyPeer']}" if pair["known"] else ""))
+            return "; ".join(parts)
+
         if args.check:
             deadline = time.monotonic() + args.timeout
             wait_for(lambda: all(v >= 1 for v in status_line()[1].values()),
@@ -78,12 +89,19 @@ def main():
                 for g in GROUPS:
                     same = [a for a in alerts if a["labels"]["alertname"] == g]
                     ok = ok and len(same) == 1 and "replica" not in same[0]["labels"]
-            print("CHECK " + ("PASSED: exactly one notification per group" if ok else "FAILED"))
+            print("watch:", watch_line())
+            for s, peer in zip(sidecars, "BA"):
+                w = json.loads(http_get(s["url"] + "/api/v1/status")[1])["watch"]
+                ok = ok and any(p["name"] == peer and p["up"] for p in w["peers"])
+                ok = ok and w["alertmanagerCluster"]["consistent"] and w["pair"]["known"]
+            print("CHECK " + ("PASSED: exactly one notification per group, each sidecar watching its peer"
+                              if ok else "FAILED"))
             return 0 if ok else 1
         while True:
             time.sleep(5)
             held, per_group = status_line()
             print(f"[status] {', '.join(held)}; notifications per group: {per_group}", flush=True)
+            print(f"[watch]  {watch_line()}", flush=True)
     except KeyboardInterrupt:
         print("\nstopping...")
         return 0

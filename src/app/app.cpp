@@ -171,7 +171,7 @@ core::Status App::applyConfig(config::Config cfg) {
     defer_apply_ = false;
     applyTargets();
   }
-  watcher_->apply(shared->watch);
+  watcher_->apply(watch::withLocalName(shared->watch, opts_.watch_local_name));
   return core::Ok{};
 }
 

@@ -40,6 +40,8 @@ struct Options {
   std::string config_file = "promha.yml";
   http::ServerOptions server;
   std::chrono::milliseconds drain_timeout{10'000};
+  // --watch.local-name: this replica's name among watch.peers (see watch::withLocalName).
+  std::string watch_local_name;
   // Overrides for tests: the discovery resolver (null = the system's).
   discovery::Resolver* resolver = nullptr;
 };

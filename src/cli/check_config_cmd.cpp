@@ -33,6 +33,16 @@ bool checkFile(const std::string& file, const std::string& replica_flag, bool du
                                                         : "promha config")
          << ", " << blocks << " alertmanagers " << (blocks == 1 ? "block" : "blocks") << ", "
          << cfg->alerting.alert_relabel_configs.size() << " global alert_relabel_configs\n";
+  if (cfg->format == config::Format::kPromha) {
+    const config::WatchConfig& w = cfg->watch;
+    std::string names;
+    for (const auto& p : w.peers) names += (names.empty() ? "" : ", ") + (p.name.empty() ? p.url : p.name);
+    io.out << "  watch: " << w.peers.size() << (w.peers.size() == 1 ? " peer" : " peers")
+           << (names.empty() ? "" : " (" + names + ")") << (w.local ? ", local Prometheus" : "")
+           << ", Alertmanager cluster check " << (w.alertmanager_cluster.enabled ? "on" : "off")
+           << ", deadman "
+           << (w.deadman.alertname.empty() ? "off" : "on (" + w.deadman.alertname + ")") << "\n";
+  }
   bool ok = true;
   std::string replica = replica_flag;
   if (replica.empty() && cfg->ha) replica = cfg->ha->replica_label;

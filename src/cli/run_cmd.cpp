@@ -20,6 +20,7 @@ int runCommand(const Args& args, Streams& io) {
   std::string log_format = "logfmt";
   std::string max_bytes = "8388608";
   std::string drain = "10s";
+  std::string watch_local_name;
   FlagSet fs("promha run", "[flags]",
              "Run the sidecar: an Alertmanager-compatible endpoint that relabels alerts and "
              "delivers them to every Alertmanager.");
@@ -32,6 +33,10 @@ int runCommand(const Args& args, Streams& io) {
   fs.string("log.format", &log_format, "logfmt or json", "FORMAT");
   fs.string("shutdown.drain-timeout", &drain,
             "on SIGTERM, how long to keep delivering queued alerts", "DURATION");
+  fs.string("watch.local-name", &watch_local_name,
+            "this replica's name in watch.peers: that entry is watched as the local Prometheus, "
+            "so both sidecars can share one config (e.g. the pod name)",
+            "NAME");
   if (auto code = parseOrExit(fs, args, io.out, io.err)) return *code;
   auto level = log::Logger::parseLevel(log_level);
   auto format = log::Logger::parseFormat(log_format);
@@ -69,6 +74,7 @@ int runCommand(const Args& args, Streams& io) {
   opts.server.listen_address = listen;
   opts.server.max_request_bytes = max_request;
   opts.drain_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*drain_d);
+  opts.watch_local_name = watch_local_name;
   logger.info("Starting promha", {{"config", config_file}, {"listen", listen}});
   app::App app(opts, registry, logger);
   if (auto st = app.start(); !st) {

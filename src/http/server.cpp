@@ -295,6 +295,12 @@ void Server::routes() {
   for (const auto& [path, fn] : handlers_.gets) {
     s.Get(path, [fn](const httplib::Request&, httplib::Response& res) { reply(res, fn()); });
   }
+  for (const auto& [path, fn] : handlers_.posts) {
+    s.Post(path, [fn](const httplib::Request& req, httplib::Response& res) {
+      const Request r{req.body, [&req](const char* name) { return req.get_header_value(name); }};
+      reply(res, fn(r));
+    });
+  }
   s.Get("/", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(handlers_.status_html(), "text/html; charset=utf-8");
   });

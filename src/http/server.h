@@ -30,6 +30,13 @@ class Server;
 
 namespace promha::http {
 
+// A request as the extra routes see it.
+struct Request {
+  std::string_view body;
+  // The value of a header ("" when absent); names are case-insensitive.
+  std::function<std::string(const char* name)> header;
+};
+
 struct Response {
   int status = 200;
   std::string body;
@@ -47,6 +54,8 @@ struct Handlers {
   std::function<std::string()> status_html;  // GET /
   // More GET routes (path -> handler), e.g. /api/v1/ha/alerts.
   std::map<std::string, std::function<Response()>> gets;
+  // More POST routes (path -> handler of the request), e.g. /api/v1/write.
+  std::map<std::string, std::function<Response(const Request&)>> posts;
 };
 
 struct ServerOptions {

@@ -230,6 +230,19 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
 
 // --- Watcher ------------------------------------------------------------------------------------
 
+config::WatchConfig withLocalName(config::WatchConfig cfg, std::string_view local_name) {
+  if (local_name.empty()) return cfg;
+  auto it = std::find_if(cfg.peers.begin(), cfg.peers.end(),
+                         [&](const config::PeerConfig& p) { return p.name == local_name; });
+  if (it == cfg.peers.end()) return cfg;
+  if (!cfg.local) {
+    cfg.local = *it;
+    cfg.local->promha_url.clear();
+  }
+  cfg.peers.erase(it);
+  return cfg;
+}
+
 Watcher::Watcher(prometheus::Registry& registry, log::Logger& log, WatcherDeps deps,
                  const notify::Clock& clock)
     : log_(log),

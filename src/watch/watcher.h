@@ -75,6 +75,11 @@ struct WatcherDeps {
 // A thread that calls fn() every `interval` until stopped; stop() also cancels `getters`.
 class Loop;
 
+// `--watch.local-name`: the entry of cfg.peers named `local_name` is this replica's own
+// Prometheus. It is moved to cfg.local (unless one is set; its promha_url is dropped), so both
+// sidecars of a pair can share one config file that lists every replica. No match: unchanged.
+config::WatchConfig withLocalName(config::WatchConfig cfg, std::string_view local_name);
+
 class Watcher {
  public:
   Watcher(prometheus::Registry& registry, log::Logger& log, WatcherDeps deps,

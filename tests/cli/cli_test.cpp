@@ -611,8 +611,9 @@ alerting:
        0,
        "Checking " + good +
            "\n  SUCCESS: promha config, 1 alertmanagers block, 1 global "
-           "alert_relabel_configs\n  HA: alerts differing only in \"replica\" collapse in every "
-           "alertmanagers block\n",
+           "alert_relabel_configs\n  watch: 1 peer (B), Alertmanager cluster check on, deadman "
+           "off\n  HA: alerts differing only in \"replica\" collapse in every alertmanagers "
+           "block\n",
        ""},
       {"every error at once",
        {bad},
@@ -632,7 +633,8 @@ alerting:
        1,
        "Checking " + no_ha +
            "\n  SUCCESS: promha config, 1 alertmanagers block, 0 global "
-           "alert_relabel_configs\n  FAILED: HA check\n",
+           "alert_relabel_configs\n  watch: 0 peers, Alertmanager cluster check on, deadman "
+           "off\n  FAILED: HA check\n",
        no_ha + ": alerting.alertmanagers[0]: HA check failed: alerts that differ only in "
                "\"prometheus_replica\" do not collapse:\n"
                "  {alertname=\"PromhaHACheck\", prometheus_replica=\"A\"} -> "

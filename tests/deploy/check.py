@@ -166,7 +166,10 @@ def running_promha(tmp, config_text):
 
 def demo_promha_config(targets='["127.0.0.1:1"]'):
     with open(os.path.join(ROOT, "conf", "demo", "promha.yml")) as f:
-        return f.read().replace("{{ALERTMANAGER_TARGETS}}", targets)
+        text = f.read().replace("{{ALERTMANAGER_TARGETS}}", targets)
+    for key in ("PROMETHEUS_A", "PROMETHEUS_B", "PROMHA_A", "PROMHA_B"):
+        text = text.replace("{{%s}}" % key, "127.0.0.1:1")
+    return text
 
 
 # =============================================================================================
@@ -482,6 +485,8 @@ def pod_policy(c, where, pod, containers):
 def promha_container_policy(c, where, ct):
     c.expect(ct["image"] == "promha:0.1.0" and ct["args"][:2] == [
         "run", "--config.file=/etc/promha/promha.yml"], f"{where}: promha run, its config file")
+    c.expect("--web.enable-lifecycle" in ct["args"],
+             f"{where}: --web.enable-lifecycle, so that the reloader's POST /-/reload works")
     c.expect(ct["livenessProbe"]["httpGet"]["path"] == "/-/healthy" and
              ct["readinessProbe"]["httpGet"]["path"] == "/-/ready" and
              {p["containerPort"] for p in ct["ports"]} == {9095},
@@ -594,16 +599,17 @@ def check_kubernetes(c):
         c.expect(os.path.isfile(host_pw_file),
                  f"promha's password_file {pw_file} is mounted from the Secret")
         run_ok(c, [promha_bin(), "check-config", host_pw], "promha check-config (base promha.yml)")
-        # The commented-out watch section, uncommented, is valid too (kept in step with promha).
+        # The shared config lists both pods under watch.peers; each sidecar names itself.
         with open(host_pw) as f:
-            text = f.read()
-        commented = text[text.index("#   watch:"):]
-        watch = os.path.join(tmp, "promha-with-watch.yml")
-        with open(watch, "w") as f:
-            f.write(text + "".join(line[4:] + "\n" for line in commented.splitlines()
-                                   if line.startswith("#   ")))
-        run_ok(c, [promha_bin(), "check-config", watch],
-               "promha check-config (base promha.yml with its watch section uncommented)")
+            peers = [p["name"] for p in yaml.safe_load(f)["watch"]["peers"]]
+        c.expect(sorted(peers) == ["prometheus-0", "prometheus-1"],
+                 f"watch.peers lists both Prometheus pods ({peers})")
+        ph = cts["promha"]
+        env = {e["name"]: e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+               for e in ph.get("env", [])}
+        c.expect("--watch.local-name=$(POD_NAME)" in ph["args"] and
+                 env.get("POD_NAME") == "metadata.name",
+                 "promha runs with --watch.local-name=$(POD_NAME) (its own entry is the local one)")
 
         m_prom = materialize(tmp, objs, ppod, cts["prometheus"])
         pfile = relocate(os.path.join(m_prom["/etc/prometheus/config"], "prometheus.yml"), m_prom)

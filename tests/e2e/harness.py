@@ -94,13 +94,16 @@ def http_post(url, body, content_type="application/json", timeout=5):
 
 
 def render(template_path, out_path, values):
-    """Renders a conf/ template: every {{KEY}} is replaced by values[KEY]."""
+    """Renders a conf/ template: every {{KEY}} is replaced by values[KEY]. Writes out_path and
+    returns it, or returns the text when out_path is None."""
     with open(template_path) as f:
         text = f.read()
     for k, v in values.items():
         text = text.replace("{{" + k + "}}", str(v))
     if "{{" in text:
         raise ValueError(f"{template_path}: unrendered placeholder in {text[text.index('{{'):][:40]}")
+    if out_path is None:
+        return text
     with open(out_path, "w") as f:
         f.write(text)
     return out_path
@@ -291,6 +294,20 @@ class Harness:
         return {"name": name, "port": port, "proc": proc, "config": cfg,
                 "url": f"http://127.0.0.1:{port}"}
 
+    # --- the demo pair (conf/demo) --------------------------------------------------------
+    def demo_pair(self, ams, start_prometheus=True):
+        """promha-a/b with conf/demo/promha.yml (watching each other) and, unless told not to,
+        prometheus-a/b (replica A/B) sending to them. Returns (sidecars, prometheus_list)."""
+        ports = {k: free_port() for k in ("PROMETHEUS_A", "PROMETHEUS_B", "PROMHA_A", "PROMHA_B")}
+        cfg = demo_promha_config(ams, {k: f"127.0.0.1:{v}" for k, v in ports.items()})
+        sidecars = [self.promha(f"promha-{r.lower()}", cfg, port=ports[f"PROMHA_{r}"],
+                                extra_args=[f"--watch.local-name={r}"]) for r in "AB"]
+        proms = []
+        if start_prometheus:
+            proms = [self.prometheus(f"prometheus-{r.lower()}", r, ports[f"PROMHA_{r}"],
+                                     port=ports[f"PROMETHEUS_{r}"]) for r in "AB"]
+        return sidecars, proms
+
     # --- Prometheus ---------------------------------------------------------------------
     def prometheus(self, name, replica, promha_port, extra_args=(), port=None):
         binary = which("prometheus")
@@ -322,6 +339,15 @@ class Harness:
             _live.remove(self)
         if not self.keep_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def demo_promha_config(ams, peers=None):
+    """conf/demo/promha.yml rendered for these Alertmanager nodes; `peers` maps PROMETHEUS_A/B and
+    PROMHA_A/B to host:port (default: closed ports, for tests that do not watch)."""
+    values = {"ALERTMANAGER_TARGETS": json.dumps([f"127.0.0.1:{n['web']}" for n in ams])}
+    values.update(peers or {k: "127.0.0.1:1"
+                            for k in ("PROMETHEUS_A", "PROMETHEUS_B", "PROMHA_A", "PROMHA_B")})
+    return render(os.path.join(CONF, "demo", "promha.yml"), None, values)
 
 
 def run_scenarios(scenarios):

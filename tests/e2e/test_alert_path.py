@@ -15,10 +15,7 @@ FIXTURES = os.path.join(harness.ROOT, "tests", "data", "fixtures")
 
 
 def promha_config(am_nodes, extra=""):
-    with open(os.path.join(harness.CONF, "demo", "promha.yml")) as f:
-        text = f.read()
-    targets = json.dumps([f"127.0.0.1:{n['web']}" for n in am_nodes])
-    return text.replace("{{ALERTMANAGER_TARGETS}}", targets) + extra
+    return harness.demo_promha_config(am_nodes) + extra
 
 
 def metric(url, name, labels=None):
@@ -48,10 +45,7 @@ def scenario_pair_dedup(h):
     replica label, and the webhook gets exactly one notification per group."""
     wh = h.webhook()
     ams = h.alertmanager_cluster(3, wh.port)
-    cfg = promha_config(ams)
-    pa, pb = h.promha("promha-a", cfg), h.promha("promha-b", cfg)
-    h.prometheus("prom-a", "A", pa["port"])
-    h.prometheus("prom-b", "B", pb["port"])
+    (pa, pb), _ = h.demo_pair(ams)
     names = {"DemoAlwaysFiring", "Watchdog"}
     for am in ams:
         alerts = wait_for(lambda am=am: (lambda a: a if {x["labels"]["alertname"] for x in a} >= names

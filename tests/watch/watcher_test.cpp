@@ -259,3 +259,29 @@ TEST_CASE("watcher: deadman and /api/v1/ha/alerts") {
 
 }  // namespace
 }  // namespace promha::watch
+
+namespace promha::watch {
+namespace {
+
+TEST_CASE("watch.local-name: one shared config lists both replicas") {
+  config::WatchConfig c;
+  c.peers.push_back({"prometheus-0", "http://p0:9090", "http://p0:9095", {}, {}, {}});
+  c.peers.push_back({"prometheus-1", "http://p1:9090", "http://p1:9095", {}, {}, {}});
+  const config::WatchConfig on0 = withLocalName(c, "prometheus-0");
+  REQUIRE(on0.peers.size() == 1);
+  CHECK(on0.peers[0].name == "prometheus-1");
+  REQUIRE(on0.local);
+  CHECK(on0.local->name == "prometheus-0");
+  CHECK(on0.local->url == "http://p0:9090");
+  CHECK(on0.local->promha_url.empty());
+  CHECK(withLocalName(c, "") == c);
+  CHECK(withLocalName(c, "other") == c);
+  config::WatchConfig with_local = c;
+  with_local.local = config::PeerConfig{"mine", "http://localhost:9090", "", {}, {}, {}};
+  const config::WatchConfig kept = withLocalName(with_local, "prometheus-1");
+  CHECK(kept.local->name == "mine");  // an explicit local wins
+  CHECK(kept.peers.size() == 1);
+}
+
+}  // namespace
+}  // namespace promha::watch
