@@ -826,7 +826,63 @@ def check_mixin(c):
         print(f"note: exported metrics not on the dashboard or in an alert: {missing}")
 
 
+# =============================================================================================
+def check_systemd(c):
+    """deploy/systemd/promha.service: systemd-analyze verify is silent (it warns without failing,
+    so any output fails), and every promha flag it passes exists."""
+    analyze = tool("systemd-analyze", "systemd")
+    unit = os.path.join(DEPLOY, "systemd", "promha.service")
+    with open(unit) as f:
+        text = f.read()
+    with tempfile.TemporaryDirectory() as tmp:
+        # Point ExecStart at the built binary (verify checks that the executable exists).
+        local = os.path.join(tmp, "promha.service")
+        with open(local, "w") as f:
+            f.write(text.replace("/usr/local/bin/promha", promha_bin()))
+        rc, out = run([analyze, "verify", local])
+        c.expect(rc == 0 and not out.strip(), "systemd-analyze verify: no error or warning", out)
+        bad = os.path.join(tmp, "bad.service")
+        with open(bad, "w") as f:
+            f.write(text.replace("Restart=on-failure", "Restart=sometimes"))
+        rc, out = run([analyze, "verify", bad])
+        c.expect("sometimes" in out, "systemd-analyze verify reports a bad setting (self-test)", out)
+    exec_start = text[text.index("ExecStart="):text.index("ExecReload=")]
+    flags = set(re.findall(r"(--[\w.-]+)=", exec_start))
+    _, help_text = run([promha_bin(), "run", "--help"])
+    unknown = sorted(f for f in flags if f not in help_text)
+    c.expect(flags and not unknown, f"ExecStart uses existing promha run flags ({sorted(flags)})",
+             unknown)
+    c.expect("ExecReload=/bin/kill -HUP $MAINPID" in text, "systemctl reload sends SIGHUP")
+
+
+def check_config_reference(c):
+    """conf/promha.yml is the configuration reference: every key the loader knows (as printed by
+    `promha check-config --dump` with every default filled in) is documented in it, and it
+    loads cleanly."""
+    ref = os.path.join(ROOT, "conf", "promha.yml")
+    out = run_ok(c, [promha_bin(), "check-config", "--dump", ref], "conf/promha.yml loads")
+    dump = yaml.safe_load(out[out.index("global:"):])
+    with open(ref) as f:
+        documented = set(re.findall(r"^[\s#-]*([A-Za-z_][\w]*):", f.read(), re.M))
+
+    def keys(node, path):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                yield k, f"{path}.{k}" if path else k
+                # Label maps hold user data, not keys of the schema.
+                if k not in ("labels", "annotations", "external_labels", "headers"):
+                    yield from keys(v, f"{path}.{k}" if path else k)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                yield from keys(v, f"{path}[{i}]")
+
+    missing = sorted({p for k, p in keys(dump, "") if k not in documented})
+    c.expect(not missing, "every config key is documented in conf/promha.yml", missing)
+
+
 CHECKS = {
+    "systemd": check_systemd,
+    "config_reference": check_config_reference,
     "yamllint": check_yamllint,
     "dockerfile": check_dockerfile,
     "compose": check_compose,
