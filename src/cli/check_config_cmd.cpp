@@ -36,7 +36,8 @@ bool checkFile(const std::string& file, const std::string& replica_flag, bool du
   if (cfg->format == config::Format::kPromha) {
     const config::WatchConfig& w = cfg->watch;
     std::string names;
-    for (const auto& p : w.peers) names += (names.empty() ? "" : ", ") + (p.name.empty() ? p.url : p.name);
+    for (const auto& p : w.peers)
+      names += (names.empty() ? "" : ", ") + (p.name.empty() ? p.url : p.name);
     io.out << "  watch: " << w.peers.size() << (w.peers.size() == 1 ? " peer" : " peers")
            << (names.empty() ? "" : " (" + names + ")") << (w.local ? ", local Prometheus" : "")
            << ", Alertmanager cluster check " << (w.alertmanager_cluster.enabled ? "on" : "off")
