@@ -5,12 +5,13 @@
 
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
 
 #include "alert/codec.h"
-#include "app/status_page.h"
 #include "app/targets.h"
 #include "config/pipeline.h"
 #include "discovery/alertmanagers.h"
+#include "web/sampler.h"
 
 #ifndef PROMHA_VERSION
 #define PROMHA_VERSION "dev"
@@ -60,6 +61,10 @@ App::App(Options opts, prometheus::Registry& registry, log::Logger& log)
       metrics_(registry, metrics::BuildInfo{PROMHA_VERSION, "", "", __VERSION__}),
       notify_(notify::httplibPosterFactory(), notify::SystemClock::instance(), &metrics_,
               std::random_device{}()),
+      rw_metrics_(registry),
+      remote_write_(remotewrite::httpPosterFactory("promha/" PROMHA_VERSION),
+                    notify::SystemClock::instance(), &rw_metrics_, &log_,
+                    {.retire_drain_timeout = opts_.drain_timeout, .seed = std::random_device{}()}),
       sink_(std::make_unique<ManagerSink>(notify_)),
       handler_(*sink_, http::IngestCounters{&metrics_.alertsReceived(), &metrics_.alertsInvalid(),
                                             &metrics_.alertsRelabelDropped()}) {
@@ -78,6 +83,9 @@ App::App(Options opts, prometheus::Registry& registry, log::Logger& log)
   handler_.setObserver([this](const std::vector<alert::Alert>& alerts, int64_t now_ns) {
     watcher_->observe(alerts, now_ns);
   });
+  ui_ = std::make_unique<web::Ui>(
+      web::UiDeps{[this] { return statusJson(); }, [this] { return config_.load(); },
+                  [this] { return web::sampleAlertmanagers(notify_.status(), registry_); }});
 }
 
 App::~App() { stop(); }
@@ -93,14 +101,20 @@ core::Status App::start() {
   h.ready = [this] { return ready_.load(); };
   h.reload = [this] { return reload(); };
   h.status_json = [this] { return statusJson(); };
-  h.status_html = [this] { return statusHtml(); };
+  ui_->addRoutes(h);  // GET / (status page), /relabel, /config, /static/*, POST /api/v1/relabel
   h.gets["/api/v1/ha/alerts"] = [this] {
     return http::Response{200, watcher_->haAlertsJson(), "application/json"};
+  };
+  h.posts["/api/v1/write"] = [this](const http::Request& r) {  // Prometheus remote write 1.0
+    const remotewrite::WriteResult w =
+        remote_write_.write(r.body, r.header("Content-Encoding"), r.header("Content-Type"));
+    return http::Response{w.status, w.message.empty() ? "" : w.message + "\n", ""};
   };
   server_ = std::make_unique<http::Server>(opts_.server, std::move(h), log_);
   auto port = server_->bind();
   if (!port) return port.error();
   server_->start();
+  ui_->start();
   ready_ = true;
   log_.info("Listening",
             {{"address", opts_.server.listen_address}, {"port", std::to_string(*port)}});
@@ -112,6 +126,17 @@ core::Status App::reload() {
   core::Diagnostics diag(opts_.config_file);
   std::optional<config::Config> cfg =
       config::loadFile(opts_.config_file, config::LoadOptions{config::Format::kPromha, {}}, diag);
+  // remote_write credentials are read now: an unreadable file rejects the config as a whole.
+  std::vector<remotewrite::EndpointConfig> rw;
+  if (cfg) {
+    auto r = remoteWriteEndpoints(*cfg);
+    if (r) {
+      rw = std::move(*r);
+    } else {
+      diag.add(r.error());
+      cfg.reset();
+    }
+  }
   const int64_t now = wallNs();
   if (!cfg) {
     const std::string err = diag.str();
@@ -128,7 +153,7 @@ core::Status App::reload() {
       e.message += " (and " + std::to_string(diag.errors().size() - 1) + " more)";
     return e;
   }
-  if (auto st = applyConfig(std::move(*cfg)); !st) return st;
+  if (auto st = applyConfig(std::move(*cfg), std::move(rw)); !st) return st;
   {
     std::lock_guard s(state_mu_);
     last_reload_ok_ = true;
@@ -140,7 +165,7 @@ core::Status App::reload() {
   return core::Ok{};
 }
 
-core::Status App::applyConfig(config::Config cfg) {
+core::Status App::applyConfig(config::Config cfg, std::vector<remotewrite::EndpointConfig> rw) {
   auto shared = std::make_shared<const config::Config>(std::move(cfg));
   // Old discovery first: its callbacks must not race the new one's.
   if (discovery_) discovery_->stop();
@@ -172,6 +197,7 @@ core::Status App::applyConfig(config::Config cfg) {
     applyTargets();
   }
   watcher_->apply(watch::withLocalName(shared->watch, opts_.watch_local_name));
+  remote_write_.apply(std::move(rw), shared->global.metric_name_validation_scheme);
   return core::Ok{};
 }
 
@@ -221,6 +247,7 @@ void App::stop() {
   ready_ = false;
   // Reverse order: stop accepting, stop discovery, then drain the queues.
   if (server_) server_->stop();
+  ui_->stop();
   // promha's own alerts are not resolved on shutdown: they expire at their endsAt, as when a
   // Prometheus stops.
   watcher_->stop();
@@ -230,7 +257,9 @@ void App::stop() {
   }
   log_.info("Draining notification queues",
             {{"timeout", std::to_string(opts_.drain_timeout.count()) + "ms"}});
+  std::thread rw_drain([this] { remote_write_.stop(opts_.drain_timeout); });  // in parallel
   notify_.stop(opts_.drain_timeout);
+  rw_drain.join();
 }
 
 std::string App::statusJson() const {
@@ -262,7 +291,7 @@ std::string App::statusJson() const {
     a["lastSuccess"] = t.sender.last_success_ns ? alert::formatTime(t.sender.last_success_ns) : "";
     a["lastError"] = t.sender.last_error;
     a["lastErrorTime"] = t.sender.last_error_ns ? alert::formatTime(t.sender.last_error_ns) : "";
-    a["state"] = t.sender.backoff_attempt > 0 ? "retrying" : "up";
+    a["consecutiveFailures"] = t.sender.backoff_attempt;  // web::Ui derives "state" from it
     j["alertmanagers"].push_back(std::move(a));
   }
   {
@@ -270,9 +299,9 @@ std::string App::statusJson() const {
     j["discoveryErrors"] = target_errors_;
   }
   j["watch"] = watcher_->statusJson();
+  j["remoteWrite"] = remote_write_.statusJson();
+  ui_->annotateStatus(j);
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
-
-std::string App::statusHtml() const { return renderStatusPage(statusJson()); }
 
 }  // namespace promha::app

@@ -28,7 +28,9 @@
 #include "metrics/metrics.h"
 #include "notify/clock.h"
 #include "notify/manager.h"
+#include "remotewrite/forwarder.h"
 #include "watch/watcher.h"
+#include "web/ui.h"
 
 namespace prometheus {
 class Registry;
@@ -59,11 +61,10 @@ class App {
   int port() const { return server_ ? server_->port() : 0; }
 
   std::string statusJson() const;
-  std::string statusHtml() const;
 
  private:
   class ManagerSink;
-  core::Status applyConfig(config::Config cfg);
+  core::Status applyConfig(config::Config cfg, std::vector<remotewrite::EndpointConfig> rw);
   void onTargets(size_t block, std::vector<discovery::TargetGroup> groups);
   void applyTargets();  // with targets_mu_ held
 
@@ -72,10 +73,13 @@ class App {
   log::Logger& log_;
   metrics::Metrics metrics_;
   notify::Manager notify_;
+  remotewrite::Metrics rw_metrics_;      // remote_write: POST /api/v1/write and its endpoints
+  remotewrite::Forwarder remote_write_;  // the HA work hooks in through setGate()/replay()
   std::unique_ptr<ManagerSink> sink_;
   http::AlertsHandler handler_;
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<watch::Watcher> watcher_;  // after handler_: emits through it
+  std::unique_ptr<web::Ui> ui_;              // the web UI and its Alertmanager history
 
   std::mutex reload_mu_;  // serialises reload(); taken before targets_mu_
   std::unique_ptr<discovery::Manager> discovery_;

@@ -85,4 +85,20 @@ core::Result<notify::Target> makePeerTarget(const config::PeerConfig& peer, std:
   return t;
 }
 
+core::Result<std::vector<remotewrite::EndpointConfig>> remoteWriteEndpoints(
+    const config::Config& cfg) {
+  std::vector<remotewrite::EndpointConfig> out;
+  for (size_t i = 0; i < cfg.remote_write.size(); ++i) {
+    const config::RemoteWriteConfig& rw = cfg.remote_write[i];
+    notify::Target http;
+    if (auto st = applyClientAuth(rw.basic_auth, rw.authorization, rw.tls_config, http); !st) {
+      core::Error e = st.error();
+      e.message = "remote_write[" + std::to_string(i) + "]: " + e.message;
+      return e;
+    }
+    out.push_back(remotewrite::endpointConfigOf(rw, std::move(http)));
+  }
+  return out;
+}
+
 }  // namespace promha::app

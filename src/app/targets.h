@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "core/result.h"
 #include "notify/target.h"
+#include "remotewrite/forwarder.h"
 
 namespace promha::app {
 
@@ -17,5 +18,10 @@ core::Result<notify::Target> makeTarget(const config::AlertmanagerConfig& am, st
 // A Target for the watcher's probes of a peer: base URL, time-out and the peer's credentials.
 core::Result<notify::Target> makePeerTarget(const config::PeerConfig& peer, std::string url,
                                             core::Duration timeout);
+
+// The remote_write endpoints of a config, credentials read from their files; an error names the
+// entry whose file cannot be read.
+core::Result<std::vector<remotewrite::EndpointConfig>> remoteWriteEndpoints(
+    const config::Config& cfg);
 
 }  // namespace promha::app

@@ -43,6 +43,14 @@ bool checkFile(const std::string& file, const std::string& replica_flag, bool du
            << ", Alertmanager cluster check " << (w.alertmanager_cluster.enabled ? "on" : "off")
            << ", deadman "
            << (w.deadman.alertname.empty() ? "off" : "on (" + w.deadman.alertname + ")") << "\n";
+    if (const auto& rws = cfg->remote_write; !rws.empty()) {
+      std::string urls;
+      for (const auto& rw : rws) {
+        urls += (urls.empty() ? "" : ", ") + (rw.name.empty() ? rw.url : rw.name);
+      }
+      io.out << "  remote_write: " << rws.size() << (rws.size() == 1 ? " endpoint" : " endpoints")
+             << " (" << urls << ")\n";
+    }
   }
   bool ok = true;
   std::string replica = replica_flag;

@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "cli/flags.h"
-#include "cli/format.h"
-#include "cli/input.h"
 #include "cli/source.h"
+#include "dryrun/format.h"
+#include "dryrun/input.h"
 
 namespace promha::cli {
 namespace {
@@ -103,7 +103,7 @@ int relabelCommand(const Args& args, Streams& io) {
   }
   std::vector<core::Labels> inputs;
   for (const auto& text : labels) {
-    auto ls = parseLabelsFlag(text, loaded->scheme);
+    auto ls = dryrun::parseLabelsFlag(text, loaded->scheme);
     if (!ls) {
       io.err << ls.error().str() << "\n";
       return kExitUsage;
@@ -126,7 +126,7 @@ int relabelCommand(const Args& args, Streams& io) {
       ss << f.rdbuf();
       text = ss.str();
     }
-    auto parsed = parseJsonInput(text, name, loaded->scheme);
+    auto parsed = dryrun::parseJsonInput(text, name, loaded->scheme);
     if (!parsed) {
       io.err << parsed.error().str() << "\n";
       return kExitUsage;
@@ -137,49 +137,12 @@ int relabelCommand(const Args& args, Streams& io) {
   const config::Pipeline& p = loaded->pipeline;
   for (size_t n = 0; n < inputs.size(); ++n) {
     const config::PipelineTrace t = config::trace(p, inputs[n]);
-    const bool dropped = !t.relabel.result.has_value();
-    const size_t drop_rule = dropped && !t.relabel.steps.empty() ? t.relabel.steps.back().rule : 0;
     if (output == "json") {
-      nlohmann::ordered_json j;
-      if (dropped) {
-        j["dropped"] = true;
-        j["rule"] = drop_rule;
-      } else {
-        j["labels"] = labelsToJson(*t.relabel.result);
-      }
-      if (show_trace) {
-        nlohmann::ordered_json steps = nlohmann::ordered_json::array();
-        if (t.with_external) {
-          steps.push_back({{"step", "external_labels"},
-                           {"before", labelsToJson(t.input)},
-                           {"after", labelsToJson(*t.with_external)}});
-        }
-        for (const auto& s : t.relabel.steps) {
-          nlohmann::ordered_json js{
-              {"step", p.rule_paths[s.rule]}, {"rule", s.rule}, {"before", labelsToJson(s.before)}};
-          if (s.dropped) {
-            js["dropped"] = true;
-          } else {
-            js["after"] = labelsToJson(s.after);
-          }
-          steps.push_back(std::move(js));
-        }
-        j["steps"] = std::move(steps);
-      }
-      io.out << dumpJson(j) << "\n";
+      io.out << dryrun::dumpJson(dryrun::resultJson(p, t, show_trace)) << "\n";
       continue;
     }
-    if (show_trace) {
-      if (n > 0) io.out << "\n";
-      io.out << "input:  " << t.input.toString() << "\n";
-      writeTrace(io.out, p, t, "  ");
-    }
-    if (dropped) {
-      io.out << (show_trace ? "result: " : "") << "dropped by " << describeRule(p, drop_rule)
-             << "\n";
-    } else {
-      io.out << (show_trace ? "result: " : "") << t.relabel.result->toString() << "\n";
-    }
+    if (show_trace && n > 0) io.out << "\n";
+    io.out << dryrun::resultText(p, t, show_trace);
   }
   return kExitOk;
 }

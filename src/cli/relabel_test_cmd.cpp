@@ -5,9 +5,9 @@
 #include <ostream>
 
 #include "cli/flags.h"
-#include "cli/format.h"
 #include "cli/source.h"
 #include "core/yaml.h"
+#include "dryrun/format.h"
 
 namespace promha::cli {
 namespace {
@@ -237,7 +237,7 @@ Outcome run(const config::Pipeline& p, const core::Labels& input, relabel::Scrat
 }
 
 std::string show(const config::Pipeline& p, const Outcome& o) {
-  return o.labels ? o.labels->toString() : "dropped by " + describeRule(p, o.dropped_by);
+  return o.labels ? o.labels->toString() : "dropped by " + dryrun::describeRule(p, o.dropped_by);
 }
 
 // Returns the number of failures.
@@ -255,7 +255,7 @@ size_t runTests(const TestFile& tf, std::ostream& out) {
         << "  got:      " << show(p, o) << "\n";
     if (o.labels && c.output) {
       out << "  diff (- expected, + got):\n";
-      for (const auto& d : diffLabels(*c.output, *o.labels)) out << "    " << d << "\n";
+      for (const auto& d : dryrun::diffLabels(*c.output, *o.labels)) out << "    " << d << "\n";
     }
   }
   for (const auto& g : tf.groups) {
@@ -272,7 +272,7 @@ size_t runTests(const TestFile& tf, std::ostream& out) {
     for (size_t k = 1; k < outs.size(); ++k) {
       if (outs[k].labels && outs[0].labels && !(outs[k].labels == outs[0].labels)) {
         out << "  diff (- inputs[0], + inputs[" << k << "]):\n";
-        for (const auto& d : diffLabels(*outs[0].labels, *outs[k].labels)) {
+        for (const auto& d : dryrun::diffLabels(*outs[0].labels, *outs[k].labels)) {
           out << "    " << d << "\n";
         }
       }

@@ -20,6 +20,9 @@ int runCommand(const Args& args, Streams& io) {
   std::string log_format = "logfmt";
   std::string max_bytes = "8388608";
   std::string drain = "10s";
+  std::string web_config;
+  bool enable_lifecycle = false;
+  std::string max_connections = "512";
   std::string watch_local_name;
   FlagSet fs("promha run", "[flags]",
              "Run the sidecar: an Alertmanager-compatible endpoint that relabels alerts and "
@@ -29,6 +32,14 @@ int runCommand(const Args& args, Streams& io) {
             "ADDR");
   fs.string("web.max-request-bytes", &max_bytes, "largest accepted request body (413 above)",
             "BYTES");
+  fs.string("web.config.file", &web_config,
+            "TLS and basic auth for the listener, in the Prometheus exporter-toolkit format; "
+            "re-read when it (or a file it names) changes",
+            "FILE");
+  fs.boolean("web.enable-lifecycle", &enable_lifecycle,
+             "enable POST /-/reload (without it: 403; SIGHUP always reloads)");
+  fs.string("web.max-connections", &max_connections,
+            "most connections served at once; more wait to be accepted", "N");
   fs.string("log.level", &log_level, "debug, info, warn or error", "LEVEL");
   fs.string("log.format", &log_format, "logfmt or json", "FORMAT");
   fs.string("shutdown.drain-timeout", &drain,
@@ -59,6 +70,14 @@ int runCommand(const Args& args, Streams& io) {
     io.err << "promha run: --web.max-request-bytes must be a positive number of bytes\n";
     return kExitUsage;
   }
+  int max_conns = 0;
+  const auto [pc, ecc] = std::from_chars(
+      max_connections.data(), max_connections.data() + max_connections.size(), max_conns);
+  if (ecc != std::errc() || pc != max_connections.data() + max_connections.size() ||
+      max_conns <= 0) {
+    io.err << "promha run: --web.max-connections must be a positive number\n";
+    return kExitUsage;
+  }
 
   // Signals are taken synchronously by this thread; every thread started later inherits the mask.
   sigset_t sigs;
@@ -73,6 +92,9 @@ int runCommand(const Args& args, Streams& io) {
   opts.config_file = config_file;
   opts.server.listen_address = listen;
   opts.server.max_request_bytes = max_request;
+  opts.server.web_config_file = web_config;
+  opts.server.enable_lifecycle = enable_lifecycle;
+  opts.server.max_connections = max_conns;
   opts.drain_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*drain_d);
   opts.watch_local_name = watch_local_name;
   logger.info("Starting promha", {{"config", config_file}, {"listen", listen}});

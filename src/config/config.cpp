@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <algorithm>
 #include <array>
 #include <set>
 #include <utility>
@@ -449,18 +450,78 @@ void decodeWatch(Decoder& d, const YAML::Node& root, core::NameScheme scheme, Wa
   }
 }
 
+void decodeHeaders(Decoder& d, const YAML::Node& n, const std::string& path,
+                   std::map<std::string, std::string>& out) {
+  const std::string hpath = joinPath(path, "headers");
+  auto h = d.get(n, "headers", hpath);
+  if (!h) return;
+  if (!h->IsMap()) {
+    d.diag().add(*h, hpath, "must be a mapping of header names to values");
+    return;
+  }
+  d.checkDuplicates(*h, hpath);
+  for (const auto& kv : *h) {
+    if (!kv.first.IsScalar()) {
+      d.diag().add(kv.first, hpath, "header names must be strings");
+      continue;
+    }
+    const std::string vpath = joinPath(hpath, kv.first.Scalar());
+    d.mark(kv.first, vpath);
+    if (auto v = core::getString(kv.second, vpath, d.diag())) out[kv.first.Scalar()] = *v;
+  }
+}
+
+// remote_write[]: Prometheus's RemoteWriteConfig keys that promha uses.
+void decodeRemoteWrite(Decoder& d, const YAML::Node& root, core::NameScheme scheme,
+                       std::vector<RemoteWriteConfig>& out) {
+  d.list(root, "remote_write", "", [&](const YAML::Node& n, const std::string& path) {
+    RemoteWriteConfig& rw = out.emplace_back(kDefaultRemoteWriteConfig);
+    if (!d.map(n, path,
+               {"url", "name", "write_relabel_configs", "remote_timeout", "headers", "basic_auth",
+                "authorization", "tls_config", "queue_config"})) {
+      return;
+    }
+    d.str(n, "url", path, rw.url);
+    d.str(n, "name", path, rw.name);
+    d.rules(n, "write_relabel_configs", path, scheme, rw.write_relabel_configs);
+    d.duration(n, "remote_timeout", path, rw.remote_timeout);
+    decodeHeaders(d, n, path, rw.headers);
+    decodeClientAuth(d, n, path, rw.basic_auth, rw.authorization, rw.tls_config);
+    const std::string qpath = joinPath(path, "queue_config");
+    if (auto q = d.get(n, "queue_config", qpath)) {
+      if (d.map(*q, qpath,
+                {"capacity", "max_shards", "min_shards", "max_samples_per_send",
+                 "batch_send_deadline", "min_backoff", "max_backoff", "retry_on_http_429"})) {
+        RemoteWriteQueueConfig& qc = rw.queue_config;
+        d.uint(*q, "capacity", qpath, qc.capacity);
+        d.uint(*q, "max_shards", qpath, qc.max_shards);
+        d.uint(*q, "min_shards", qpath, qc.min_shards);
+        d.uint(*q, "max_samples_per_send", qpath, qc.max_samples_per_send);
+        d.duration(*q, "batch_send_deadline", qpath, qc.batch_send_deadline);
+        d.duration(*q, "min_backoff", qpath, qc.min_backoff);
+        d.duration(*q, "max_backoff", qpath, qc.max_backoff);
+        d.boolean(*q, "retry_on_http_429", qpath, qc.retry_on_http_429);
+      }
+    }
+  });
+}
+
 void decodeRoot(Decoder& d, const YAML::Node& root, const LoadOptions& opts, Config& cfg) {
   const bool strict = cfg.format == Format::kPromha;
   // The sections of a promha config. New sections (watch, remote_write) add their key here
   // and a decode call below. A root that is not a mapping stops here: yaml-cpp throws on key
   // lookups in a scalar.
-  if (!(strict ? d.map(root, "", {"global", "alerting", "ha", "watch"}) : d.lenientMap(root, ""))) {
+  if (!(strict ? d.map(root, "", {"global", "alerting", "ha", "watch", "remote_write"})
+               : d.lenientMap(root, ""))) {
     return;
   }
   decodeGlobal(d, root, strict, opts, cfg.global);
   decodeAlerting(d, root, strict, cfg.global.metric_name_validation_scheme, cfg.alerting);
   if (strict) decodeHa(d, root, cfg.ha);
   if (strict) decodeWatch(d, root, cfg.global.metric_name_validation_scheme, cfg.watch);
+  if (strict) {
+    decodeRemoteWrite(d, root, cfg.global.metric_name_validation_scheme, cfg.remote_write);
+  }
 }
 
 // --- validation -------------------------------------------------------------------------------
@@ -655,7 +716,99 @@ class Validator {
     selfAlert(w.alertmanager_cluster.alert, "watch.alertmanager_cluster.alert");
   }
 
+  // Prometheus's reservedHeaders (config.go): set by the remote-write client itself.
+  static bool reservedHeader(std::string_view lower) {
+    static constexpr std::array<std::string_view, 14> kReserved{
+        "host",
+        "content-encoding",
+        "content-length",
+        "content-type",
+        "user-agent",
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "www-authenticate",
+        "accept-encoding",
+        "x-prometheus-remote-write-version",
+        "x-prometheus-remote-read-version",
+        "transfer-encoding",
+    };
+    return std::find(kReserved.begin(), kReserved.end(), lower) != kReserved.end();
+  }
+
+  // RFC 9110 token characters.
+  static bool headerToken(std::string_view s) {
+    if (s.empty()) return false;
+    for (const char c : s) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  void remoteWrite() {
+    std::map<std::string, size_t> urls, names;
+    for (size_t i = 0; i < cfg_.remote_write.size(); ++i) {
+      const RemoteWriteConfig& rw = cfg_.remote_write[i];
+      const std::string path = indexPath("remote_write", i);
+      httpUrl(rw.url, joinPath(path, "url"), true);
+      if (!rw.url.empty()) {
+        if (const auto [it, added] = urls.emplace(rw.url, i); !added) {
+          error(joinPath(path, "url"), "duplicate URL " + core::quote(rw.url) +
+                                           " (also remote_write[" + std::to_string(it->second) +
+                                           "]); promha's queues and metrics are per URL");
+        }
+      }
+      if (!rw.name.empty()) {
+        if (const auto [it, added] = names.emplace(rw.name, i); !added) {
+          error(joinPath(path, "name"), "duplicate remote write name " + core::quote(rw.name) +
+                                            " (also remote_write[" + std::to_string(it->second) +
+                                            "])");
+        }
+      }
+      positive(rw.remote_timeout, joinPath(path, "remote_timeout"));
+      for (const auto& [name, value] : rw.headers) {
+        const std::string hpath = joinPath(joinPath(path, "headers"), name);
+        std::string lower = name;
+        for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (!headerToken(name)) {
+          error(hpath, core::quote(name) + " is not a valid HTTP header name");
+        } else if (reservedHeader(lower)) {
+          error(hpath, name + " is a reserved header. It must not be changed");
+        } else if (lower == "authorization" && (rw.basic_auth || rw.authorization)) {
+          error(hpath,
+                "authorization header must be changed via the basic_auth or authorization "
+                "parameter");
+        }
+        if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+          error(hpath, "header values must not contain CR, LF or NUL");
+        }
+      }
+      clientAuth(rw.basic_auth, rw.authorization, rw.tls_config, path);
+      const RemoteWriteQueueConfig& q = rw.queue_config;
+      const std::string qpath = joinPath(path, "queue_config");
+      if (q.capacity == 0) error(joinPath(qpath, "capacity"), "must be positive");
+      if (q.max_shards == 0 || q.max_shards > 256) {
+        error(joinPath(qpath, "max_shards"), "must be between 1 and 256");
+      }
+      if (q.max_samples_per_send == 0) {
+        error(joinPath(qpath, "max_samples_per_send"), "must be positive");
+      }
+      positive(q.batch_send_deadline, joinPath(qpath, "batch_send_deadline"));
+      const bool min_ok = positive(q.min_backoff, joinPath(qpath, "min_backoff"));
+      const bool max_ok = positive(q.max_backoff, joinPath(qpath, "max_backoff"));
+      if (min_ok && max_ok && q.min_backoff > q.max_backoff) {
+        error(qpath, "min_backoff (" + core::formatDuration(q.min_backoff) +
+                         ") must not exceed max_backoff (" + core::formatDuration(q.max_backoff) +
+                         ")");
+      }
+    }
+  }
+
   void run() {
+    remoteWrite();
     for (size_t i = 0; i < cfg_.alerting.alertmanagers.size(); ++i) {
       alertmanager(cfg_.alerting.alertmanagers[i], indexPath("alerting.alertmanagers", i));
     }
@@ -694,23 +847,8 @@ class Validator {
 
 void emitRules(YAML::Emitter& out, const char* key, const std::vector<relabel::Rule>& rules) {
   if (rules.empty()) return;
-  out << YAML::Key << key << YAML::Value << YAML::BeginSeq;
-  for (const auto& r : rules) {
-    out << YAML::BeginMap;
-    if (!r.source_labels.empty()) {
-      out << YAML::Key << "source_labels" << YAML::Value << YAML::Flow << r.source_labels;
-    }
-    if (r.separator != ";") out << YAML::Key << "separator" << YAML::Value << r.separator;
-    if (r.regex_set) out << YAML::Key << "regex" << YAML::Value << r.regex.pattern();
-    if (r.modulus != 0) out << YAML::Key << "modulus" << YAML::Value << r.modulus;
-    if (!r.target_label.empty()) {
-      out << YAML::Key << "target_label" << YAML::Value << r.target_label;
-    }
-    if (r.replacement != "$1") out << YAML::Key << "replacement" << YAML::Value << r.replacement;
-    out << YAML::Key << "action" << YAML::Value << std::string(relabel::actionName(r.action));
-    out << YAML::EndMap;
-  }
-  out << YAML::EndSeq;
+  out << YAML::Key << key << YAML::Value;
+  relabel::emitRules(out, rules);
 }
 
 void emitLabels(YAML::Emitter& out, const char* key, const core::Labels& labels) {
@@ -856,6 +994,37 @@ void emitWatch(YAML::Emitter& out, const WatchConfig& w) {
   out << YAML::EndMap;
 }
 
+void emitRemoteWrite(YAML::Emitter& out, const std::vector<RemoteWriteConfig>& list) {
+  out << YAML::Key << "remote_write" << YAML::Value << YAML::BeginSeq;
+  for (const auto& rw : list) {
+    out << YAML::BeginMap;
+    out << YAML::Key << "url" << YAML::Value << rw.url;
+    emitString(out, "name", rw.name);
+    emitRules(out, "write_relabel_configs", rw.write_relabel_configs);
+    out << YAML::Key << "remote_timeout" << YAML::Value << core::formatDuration(rw.remote_timeout);
+    if (!rw.headers.empty()) {
+      out << YAML::Key << "headers" << YAML::Value << YAML::BeginMap;
+      for (const auto& [k, v] : rw.headers) out << YAML::Key << k << YAML::Value << v;
+      out << YAML::EndMap;
+    }
+    emitClientAuth(out, rw.basic_auth, rw.authorization, rw.tls_config);
+    const RemoteWriteQueueConfig& q = rw.queue_config;
+    out << YAML::Key << "queue_config" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "capacity" << YAML::Value << q.capacity;
+    out << YAML::Key << "max_shards" << YAML::Value << q.max_shards;
+    out << YAML::Key << "min_shards" << YAML::Value << q.min_shards;
+    out << YAML::Key << "max_samples_per_send" << YAML::Value << q.max_samples_per_send;
+    out << YAML::Key << "batch_send_deadline" << YAML::Value
+        << core::formatDuration(q.batch_send_deadline);
+    out << YAML::Key << "min_backoff" << YAML::Value << core::formatDuration(q.min_backoff);
+    out << YAML::Key << "max_backoff" << YAML::Value << core::formatDuration(q.max_backoff);
+    out << YAML::Key << "retry_on_http_429" << YAML::Value << q.retry_on_http_429;
+    out << YAML::EndMap;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
 }  // namespace
 
 std::ostream& operator<<(std::ostream& os, const Secret& s) { return os << s.str(); }
@@ -940,6 +1109,7 @@ std::string toYaml(const Config& cfg) {
     out << YAML::EndMap;
   }
   if (cfg.format == Format::kPromha) emitWatch(out, cfg.watch);
+  if (!cfg.remote_write.empty()) emitRemoteWrite(out, cfg.remote_write);
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }

@@ -16,9 +16,9 @@
 // Format::kAuto treats a file with any Prometheus-only top-level key (scrape_configs, rule_files,
 // ...) as a prometheus.yml.
 //
-// Extension points: later sections (`remote_write:`) each add a struct + member in
-// Config, a decode function called from decodeRoot() in config.cpp next to its allowed key, and
-// a step in validate().
+// Extension points: later sections each add a struct + member in Config, a decode function
+// called from decodeRoot() in config.cpp next to its allowed key, and a step in validate(), as
+// `remote_write:` does.
 // Thread-safety: plain values; a const Config may be read from any number of threads.
 #pragma once
 
@@ -226,6 +226,38 @@ struct WatchConfig {
 };
 inline const WatchConfig kDefaultWatchConfig{};
 
+// --- remote_write: ------------------------------------------------------------------------------
+
+// Prometheus's queue_config keys. promha runs exactly `max_shards` sender lanes per endpoint (a
+// series always uses the same lane, so its samples stay in order) and does not reshard, hence a
+// smaller default than Prometheus's upper bound; `min_shards` is accepted for compatibility.
+struct RemoteWriteQueueConfig {
+  uint64_t capacity = 10000;  // samples buffered per shard; the endpoint holds capacity x shards
+  uint64_t max_shards = 4;
+  uint64_t min_shards = 1;
+  uint64_t max_samples_per_send = 2000;
+  core::Duration batch_send_deadline = 5s;
+  core::Duration min_backoff = 30ms;
+  core::Duration max_backoff = 5s;
+  bool retry_on_http_429 = false;  // Prometheus drops a batch answered 429 unless this is set
+  bool operator==(const RemoteWriteQueueConfig&) const = default;
+};
+
+// One remote_write[] entry, in Prometheus's shape (the keys promha uses).
+struct RemoteWriteConfig {
+  std::string url{};
+  std::string name{};
+  std::vector<relabel::Rule> write_relabel_configs{};
+  core::Duration remote_timeout = 30s;
+  std::map<std::string, std::string> headers{};
+  std::optional<BasicAuth> basic_auth{};
+  std::optional<Authorization> authorization{};
+  TlsConfig tls_config{};
+  RemoteWriteQueueConfig queue_config{};
+  bool operator==(const RemoteWriteConfig&) const = default;
+};
+inline const RemoteWriteConfig kDefaultRemoteWriteConfig{};
+
 enum class Format { kAuto, kPromha, kPrometheus };
 
 // Source positions of the loaded keys, by key path ("alerting.alertmanagers[0].timeout"), so that
@@ -245,10 +277,12 @@ struct Config {
   std::optional<HaConfig> ha{};  // only when the file has an `ha:` section
   // Without a `watch:` section promha still checks the Alertmanager cluster (defaults).
   WatchConfig watch{};
+  std::vector<RemoteWriteConfig> remote_write{};
   Positions positions{};
   // Equality compares the configuration, not where it came from.
   bool operator==(const Config& o) const {
-    return global == o.global && alerting == o.alerting && ha == o.ha && watch == o.watch;
+    return global == o.global && alerting == o.alerting && ha == o.ha && watch == o.watch &&
+           remote_write == o.remote_write;
   }
 };
 

@@ -58,12 +58,34 @@ std::string explain(std::string_view replica, const std::optional<core::Labels>&
 
 }  // namespace
 
+ReplicaComparison compareReplicas(const Pipeline& p, const core::Labels& alert,
+                                  std::string_view replica_label, std::string_view value_a,
+                                  std::string_view value_b, std::string_view rules_path) {
+  ReplicaComparison c;
+  auto with = [&](std::string_view value) {
+    core::Labels out = alert;
+    out.set(replica_label, value);
+    return out;
+  };
+  c.input_a = with(value_a);
+  c.input_b = with(value_b);
+  relabel::Scratch scratch;
+  c.output_a = c.input_a;
+  c.output_b = c.input_b;
+  if (!apply(p, *c.output_a, scratch)) c.output_a.reset();
+  if (!apply(p, *c.output_b, scratch)) c.output_b.reset();
+  c.collapse = c.output_a == c.output_b;
+  if (!c.collapse) {
+    c.explanation = explain(replica_label, c.output_a, c.output_b, std::string(rules_path));
+  }
+  return c;
+}
+
 HaReport checkHa(const Config& cfg, std::string_view replica_label) {
   HaReport report;
   std::vector<std::optional<size_t>> blocks;
   for (size_t i = 0; i < cfg.alerting.alertmanagers.size(); ++i) blocks.emplace_back(i);
   if (blocks.empty()) blocks.emplace_back(std::nullopt);
-  relabel::Scratch scratch;
   for (const auto& block : blocks) {
     const Pipeline p = buildPipeline(cfg, block);
     const std::string where =
@@ -71,20 +93,12 @@ HaReport checkHa(const Config& cfg, std::string_view replica_label) {
     ++report.pipelines_checked;
     bool any_kept = false;
     for (const auto& sample : kSamples) {
-      auto with = [&](std::string_view value) {
-        auto items = sample;
-        items.push_back({std::string(replica_label), std::string(value)});
-        return core::Labels::fromUnsorted(std::move(items));
-      };
-      const core::Labels in_a = with("A"), in_b = with("B");
-      std::optional<core::Labels> out_a = in_a, out_b = in_b;
-      if (!apply(p, *out_a, scratch)) out_a.reset();
-      if (!apply(p, *out_b, scratch)) out_b.reset();
-      any_kept = any_kept || out_a || out_b;
-      if (out_a == out_b) continue;
-      report.problems.push_back(
-          {where, in_a, in_b, out_a, out_b,
-           explain(replica_label, out_a, out_b, "alerting.alert_relabel_configs")});
+      ReplicaComparison c = compareReplicas(p, core::Labels::fromUnsorted(sample), replica_label);
+      any_kept = any_kept || c.output_a || c.output_b;
+      if (c.collapse) continue;
+      report.problems.push_back({where, std::move(c.input_a), std::move(c.input_b),
+                                 std::move(c.output_a), std::move(c.output_b),
+                                 std::move(c.explanation)});
       break;  // one example per block is enough
     }
     if (!any_kept) report.inconclusive.push_back(where);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/pipeline.h"
 #include "core/labels.h"
 
 namespace promha::config {
@@ -35,5 +36,20 @@ struct HaReport {
 };
 
 HaReport checkHa(const Config& cfg, std::string_view replica_label);
+
+// One alert as the two replicas send it: `alert` with replica_label set to `value_a` and to
+// `value_b`, each through pipeline `p`. The alerts collapse when both come out identical (or both
+// are dropped); otherwise `explanation` says what differs and how to fix it in `rules_path`.
+// checkHa() runs this on sample alerts; the web debugger on the alert being debugged.
+struct ReplicaComparison {
+  core::Labels input_a{}, input_b{};
+  std::optional<core::Labels> output_a{}, output_b{};  // nullopt = dropped
+  bool collapse = false;
+  std::string explanation{};  // empty when they collapse
+};
+ReplicaComparison compareReplicas(const Pipeline& p, const core::Labels& alert,
+                                  std::string_view replica_label, std::string_view value_a = "A",
+                                  std::string_view value_b = "B",
+                                  std::string_view rules_path = "alerting.alert_relabel_configs");
 
 }  // namespace promha::config

@@ -209,6 +209,17 @@ void Labels::set(std::string_view name, std::string_view value) {
 
 void Labels::erase(std::string_view name) { set(name, {}); }
 
+void Labels::appendSorted(std::string_view name, std::string_view value) {
+  if (value.empty()) return;
+  if (size_ == labels_.size()) {
+    labels_.push_back(Label{std::string(name), std::string(value)});
+  } else {
+    labels_[size_].name.assign(name);
+    labels_[size_].value.assign(value);
+  }
+  ++size_;
+}
+
 std::string Labels::toString() const {
   std::string out = "{";
   bool first = true;

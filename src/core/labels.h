@@ -65,6 +65,10 @@ class Labels {
   // Sets name=value, or deletes `name` when value is empty.
   void set(std::string_view name, std::string_view value);
   void erase(std::string_view name);
+  // Appends name=value where `name` sorts after every name in the set (the caller guarantees
+  // it, e.g. a decoder of input it validated as sorted), reusing a spare entry's buffers. An
+  // empty value is skipped, as set() would delete it.
+  void appendSorted(std::string_view name, std::string_view value);
   // Removes the labels for which pred(label) is true, in one pass.
   template <typename Pred>
   void eraseIf(Pred pred) {

@@ -236,4 +236,31 @@ std::string describe(const Rule& r) {
   return out + "}";
 }
 
+void emitRules(YAML::Emitter& out, const std::vector<Rule>& rules) {
+  out << YAML::BeginSeq;
+  for (const auto& r : rules) {
+    out << YAML::BeginMap;
+    if (!r.source_labels.empty()) {
+      out << YAML::Key << "source_labels" << YAML::Value << YAML::Flow << r.source_labels;
+    }
+    if (r.separator != ";") out << YAML::Key << "separator" << YAML::Value << r.separator;
+    if (r.regex_set) out << YAML::Key << "regex" << YAML::Value << r.regex.pattern();
+    if (r.modulus != 0) out << YAML::Key << "modulus" << YAML::Value << r.modulus;
+    if (!r.target_label.empty()) {
+      out << YAML::Key << "target_label" << YAML::Value << r.target_label;
+    }
+    if (r.replacement != "$1") out << YAML::Key << "replacement" << YAML::Value << r.replacement;
+    out << YAML::Key << "action" << YAML::Value << std::string(actionName(r.action));
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+}
+
+std::string rulesToYaml(const std::vector<Rule>& rules) {
+  if (rules.empty()) return "[]\n";
+  YAML::Emitter out;
+  emitRules(out, rules);
+  return std::string(out.c_str()) + "\n";
+}
+
 }  // namespace promha::relabel

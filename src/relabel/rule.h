@@ -76,4 +76,10 @@ std::string validate(const Rule& r);
 // Renders a rule back as one line of YAML flow, for traces and the dry-run output.
 std::string describe(const Rule& r);
 
+// Emits the rules as a YAML sequence of relabel configs, defaults left out (config::toYaml's
+// rule lists); parseRules reads it back to equal rules.
+void emitRules(YAML::Emitter& out, const std::vector<Rule>& rules);
+// The same as a YAML document ("[]\n" when empty), e.g. to prefill the web debugger's editor.
+std::string rulesToYaml(const std::vector<Rule>& rules);
+
 }  // namespace promha::relabel

@@ -612,8 +612,8 @@ alerting:
        "Checking " + good +
            "\n  SUCCESS: promha config, 1 alertmanagers block, 1 global "
            "alert_relabel_configs\n  watch: 1 peer (B), Alertmanager cluster check on, deadman "
-           "off\n  HA: alerts differing only in \"replica\" collapse in every alertmanagers "
-           "block\n",
+           "off\n  remote_write: 1 endpoint (storage)\n  HA: alerts differing only in "
+           "\"replica\" collapse in every alertmanagers block\n",
        ""},
       {"every error at once",
        {bad},

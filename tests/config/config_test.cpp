@@ -140,7 +140,8 @@ TEST_CASE("errors name file, line, column and key path; all of them at once") {
   const Row rows[] = {
       {"unknown top-level key",
        "globl: {}\n",
-       {"promha.yml:1:1: unknown key 'globl' (allowed: global, alerting, ha, watch)"}},
+       {"promha.yml:1:1: unknown key 'globl' (allowed: global, alerting, ha, watch, "
+        "remote_write)"}},
       {"root not a mapping", "- a\n", {"promha.yml:1:1: must be a mapping"}},
       {"root a scalar", "just text\n", {"promha.yml:1:1: must be a mapping"}},
       {"unknown global key",
@@ -662,4 +663,150 @@ TEST_CASE("watch: errors say where and why") {
        }) {
     CHECK_MESSAGE(got.find(want) != std::string::npos, got);
   }
+}
+
+// --- remote_write: -----------------------------------------------------------------------------
+
+TEST_CASE("remote_write: Prometheus's keys, defaults as data") {
+  core::Diagnostics diag("promha.yml");
+  auto cfg = load(R"(
+remote_write:
+  - url: http://vm:8428/api/v1/write
+  - url: https://mimir.example/api/v1/push
+    name: mimir
+    remote_timeout: 10s
+    headers: {X-Scope-OrgID: team-a}
+    write_relabel_configs:
+      - {action: labeldrop, regex: replica}
+    basic_auth: {username: u, password_file: /etc/promha/pw}
+    tls_config: {insecure_skip_verify: true}
+    queue_config:
+      capacity: 2500
+      max_shards: 8
+      min_shards: 2
+      max_samples_per_send: 500
+      batch_send_deadline: 1s
+      min_backoff: 100ms
+      max_backoff: 10s
+      retry_on_http_429: true
+)",
+                  diag);
+  REQUIRE_MESSAGE(cfg, diag.str());
+  REQUIRE(cfg->remote_write.size() == 2);
+  const config::RemoteWriteConfig& d = cfg->remote_write[0];
+  CHECK(d.url == "http://vm:8428/api/v1/write");
+  CHECK(d.name.empty());
+  CHECK(d.remote_timeout == 30s);
+  CHECK(d.write_relabel_configs.empty());
+  CHECK(d.queue_config == config::RemoteWriteQueueConfig{});
+  CHECK(d.queue_config.capacity == 10000);
+  CHECK(d.queue_config.max_shards == 4);
+  CHECK(d.queue_config.max_samples_per_send == 2000);
+  CHECK(d.queue_config.batch_send_deadline == 5s);
+  CHECK(d.queue_config.min_backoff == 30ms);
+  CHECK(d.queue_config.max_backoff == 5s);
+  CHECK_FALSE(d.queue_config.retry_on_http_429);
+  const config::RemoteWriteConfig& m = cfg->remote_write[1];
+  CHECK(m.name == "mimir");
+  CHECK(m.remote_timeout == 10s);
+  CHECK(m.headers == std::map<std::string, std::string>{{"X-Scope-OrgID", "team-a"}});
+  REQUIRE(m.write_relabel_configs.size() == 1);
+  CHECK(m.write_relabel_configs[0].action == relabel::Action::kLabelDrop);
+  REQUIRE(m.basic_auth);
+  CHECK(m.basic_auth->password_file == "/etc/promha/pw");
+  CHECK(m.tls_config.insecure_skip_verify);
+  CHECK(m.queue_config.capacity == 2500);
+  CHECK(m.queue_config.max_shards == 8);
+  CHECK(m.queue_config.min_shards == 2);
+  CHECK(m.queue_config.max_samples_per_send == 500);
+  CHECK(m.queue_config.batch_send_deadline == 1s);
+  CHECK(m.queue_config.min_backoff == 100ms);
+  CHECK(m.queue_config.max_backoff == 10s);
+  CHECK(m.queue_config.retry_on_http_429);
+
+  // The dump loads back to the same config.
+  const std::string yaml = config::toYaml(*cfg);
+  core::Diagnostics diag2("dump.yml");
+  auto again = load(yaml, diag2);
+  REQUIRE_MESSAGE(again, (diag2.str() + yaml));
+  CHECK(again->remote_write == cfg->remote_write);
+  // Without remote_write, the dump has no such section.
+  core::Diagnostics diag3("empty.yml");
+  auto empty = load("", diag3);
+  REQUIRE(empty);
+  CHECK(config::toYaml(*empty).find("remote_write") == std::string::npos);
+}
+
+TEST_CASE("remote_write: secrets never print") {
+  core::Diagnostics diag("promha.yml");
+  auto cfg = load(R"(
+remote_write:
+  - url: http://a/api/v1/write
+    authorization: {credentials: s3cr3t-token}
+  - url: http://b/api/v1/write
+    basic_auth: {username: u, password: hunter2}
+)",
+                  diag);
+  REQUIRE_MESSAGE(cfg, diag.str());
+  const std::string yaml = config::toYaml(*cfg);
+  CHECK(yaml.find("s3cr3t") == std::string::npos);
+  CHECK(yaml.find("hunter2") == std::string::npos);
+  CHECK(yaml.find("credentials: <secret>") != std::string::npos);
+}
+
+TEST_CASE("remote_write: errors say where and why") {
+  core::Diagnostics diag("promha.yml");
+  auto cfg = load(R"(remote_write:
+  - name: a
+  - url: vm:8428/api/v1/write
+    name: a
+  - url: http://vm/api/v1/write
+    remote_timeout: 0s
+    headers: {Content-Type: text/plain, "bad header": x, X-Ok: "a\r\nInjected: 1"}
+  - url: http://vm/api/v1/write
+    headers: {authorization: Bearer x}
+    basic_auth: {username: u, password: p}
+    queue_config: {capacity: 0, max_shards: 0, max_samples_per_send: 0,
+                   batch_send_deadline: 0s, min_backoff: 1s, max_backoff: 100ms}
+  - url: http://vm2/api/v1/write
+    send_exemplars: true
+    queue_config: {max_shards: 1000, shards: 3}
+)",
+                  diag);
+  CHECK_FALSE(cfg);
+  const std::string got = diag.str();
+  for (const char* want : {
+           "promha.yml:2:5: remote_write[0].url: is required",
+           "promha.yml:3:10: remote_write[1].url: \"vm:8428/api/v1/write\" is not an http:// or "
+           "https:// URL with a host",
+           "promha.yml:4:11: remote_write[1].name: duplicate remote write name \"a\" (also "
+           "remote_write[0])",
+           "promha.yml:6:21: remote_write[2].remote_timeout: must be positive",
+           "remote_write[2].headers.Content-Type: Content-Type is a reserved header. It must not "
+           "be changed",
+           "remote_write[2].headers.bad header: \"bad header\" is not a valid HTTP header name",
+           "remote_write[2].headers.X-Ok: header values must not contain CR, LF or NUL",
+           "promha.yml:8:10: remote_write[3].url: duplicate URL \"http://vm/api/v1/write\" (also "
+           "remote_write[2]); promha's queues and metrics are per URL",
+           "remote_write[3].headers.authorization: authorization header must be changed via the "
+           "basic_auth or authorization parameter",
+           "remote_write[3].queue_config.capacity: must be positive",
+           "remote_write[3].queue_config.max_shards: must be between 1 and 256",
+           "remote_write[3].queue_config.max_samples_per_send: must be positive",
+           "remote_write[3].queue_config.batch_send_deadline: must be positive",
+           "remote_write[3].queue_config: min_backoff (1s) must not exceed max_backoff (100ms)",
+           "promha.yml:14:5: remote_write[4]: unknown key 'send_exemplars' (allowed: url, name, "
+           "write_relabel_configs, remote_timeout, headers, basic_auth, authorization, "
+           "tls_config, queue_config)",
+       }) {
+    CHECK_MESSAGE(got.find(want) != std::string::npos, want << "\n---\n" << got);
+  }
+}
+
+TEST_CASE("remote_write: a prometheus.yml is not read for it") {
+  core::Diagnostics diag("prometheus.yml");
+  auto cfg = load("scrape_configs: []\nremote_write: [{url: 'http://x/api/v1/write'}]\n", diag);
+  REQUIRE_MESSAGE(cfg, diag.str());
+  CHECK(cfg->format == config::Format::kPrometheus);
+  CHECK(cfg->remote_write.empty());
 }

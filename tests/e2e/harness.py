@@ -93,6 +93,33 @@ def http_post(url, body, content_type="application/json", timeout=5):
         return e.code, e.read()
 
 
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def parse_metric(text, name, labels=None):
+    """Sum of the samples of metric `name` in exposition `text` whose labels include `labels`
+    (None when there is none)."""
+    total, found = 0.0, False
+    for line in text.splitlines():
+        if line.startswith("#") or not line.startswith(name):
+            continue
+        series, _, value = line.rpartition(" ")
+        if series != name and not series.startswith(name + "{"):
+            continue
+        if labels and not all(f'{k}="{v}"' in series for k, v in labels.items()):
+            continue
+        total, found = total + float(value), True
+    return total if found else None
+
+
+def metric(url, name, labels=None):
+    """parse_metric() over GET url/metrics."""
+    _, body = http_get(url + "/metrics")
+    return parse_metric(body.decode(), name, labels)
+
+
 def render(template_path, out_path, values):
     """Renders a conf/ template: every {{KEY}} is replaced by values[KEY]. Writes out_path and
     returns it, or returns the text when out_path is None."""

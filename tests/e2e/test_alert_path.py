@@ -9,35 +9,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import FaultSink, Harness, am_alerts, http_get, http_post, wait_for  # noqa: E402
+from harness import (  # noqa: E402
+    FaultSink, Harness, am_alerts, check, http_get, http_post, metric, wait_for)
 
 FIXTURES = os.path.join(harness.ROOT, "tests", "data", "fixtures")
 
 
 def promha_config(am_nodes, extra=""):
     return harness.demo_promha_config(am_nodes) + extra
-
-
-def metric(url, name, labels=None):
-    """Sum of a metric's samples whose labels include `labels`."""
-    _, body = http_get(url + "/metrics")
-    total, found = 0.0, False
-    for line in body.decode().splitlines():
-        if line.startswith("#") or not line.startswith(name):
-            continue
-        series, _, value = line.rpartition(" ")
-        if series != name and not series.startswith(name + "{"):
-            continue
-        if labels and not all(f'{k}="{v}"' in series for k, v in labels.items()):
-            continue
-        total += float(value)
-        found = True
-    return total if found else None
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def scenario_pair_dedup(h):
@@ -194,7 +173,7 @@ def scenario_reload_invalid(h):
     wh = h.webhook()
     ams = h.alertmanager_cluster(1, wh.port, clustered=False)
     good = raw_config([f"127.0.0.1:{ams[0]['web']}"])
-    p = h.promha("promha", good)
+    p = h.promha("promha", good, extra_args=["--web.enable-lifecycle"])
     check(metric(p["url"], "promha_config_last_reload_successful") == 1, "first load not successful")
     with open(p["config"], "w") as f:
         f.write(good + "  bogus_key: 1\n")

@@ -355,3 +355,23 @@ TEST_CASE("relabel: a reused Scratch and output give the same results") {
     }
   }
 }
+
+TEST_CASE("relabel: rulesToYaml reads back to equal rules") {
+  const std::string yaml = R"(- {action: labeldrop, regex: replica}
+- source_labels: [a, "service.name"]
+  separator: "|"
+  regex: '(?i)x: "y"'
+  target_label: "${1}_t"
+  replacement: "#$1"
+- {source_labels: [instance], modulus: 4, target_label: shard, action: hashmod}
+- {action: keepequal, source_labels: [a], target_label: b}
+- {source_labels: [x], regex: null, action: drop}
+)";
+  const auto rules = relabel::parseRulesText(yaml, "in.yml", NameScheme::kUtf8);
+  REQUIRE_MESSAGE(rules.ok(), rules.error().str());
+  const std::string out = relabel::rulesToYaml(*rules);
+  const auto back = relabel::parseRulesText(out, "out.yml", NameScheme::kUtf8);
+  REQUIRE_MESSAGE(back.ok(), out);
+  CHECK(*back == *rules);
+  CHECK(relabel::rulesToYaml({}) == "[]\n");
+}

@@ -1,8 +1,8 @@
-#include "cli/input.h"
+#include "dryrun/input.h"
 
 #include <nlohmann/json.hpp>
 
-namespace promha::cli {
+namespace promha::dryrun {
 namespace {
 
 using nlohmann::json;
@@ -53,17 +53,18 @@ std::string toLabels(const json& j, core::NameScheme scheme, core::Labels& out) 
 
 }  // namespace
 
-core::Result<core::Labels> parseLabelsFlag(std::string_view text, core::NameScheme scheme) {
+core::Result<core::Labels> parseLabelsFlag(std::string_view text, core::NameScheme scheme,
+                                           const std::string& source) {
   auto ls = core::parseLabelSet(text);
   if (!ls) {
     core::Error e = ls.error();
-    e.file = "--labels";
+    e.file = source;
     if (e.line == 0) e.line = 1;
     return e;
   }
   for (const auto& l : *ls) {
     if (!core::isValidLabelName(l.name, scheme)) {
-      return errorAt("--labels", 0, 0, core::quote(l.name) + " is not a valid label name");
+      return errorAt(source, 0, 0, core::quote(l.name) + " is not a valid label name");
     }
   }
   return ls;
@@ -87,7 +88,11 @@ core::Result<std::vector<core::Labels>> parseJsonInput(std::string_view text,
     for (size_t i = 0; i < doc.size(); ++i) {
       core::Labels ls;
       if (auto msg = toLabels(doc[i], scheme, ls); !msg.empty()) {
-        return errorAt(source, line, col, "[" + std::to_string(i) + "]: " + msg);
+        // Appended in steps: GCC 12 at -O3 warns (-Wrestrict, falsely) on "[" + to_string(i).
+        std::string where = "[";
+        where += std::to_string(i);
+        where += "]: ";
+        return errorAt(source, line, col, where + msg);
       }
       out.push_back(std::move(ls));
     }
@@ -119,4 +124,4 @@ core::Result<std::vector<core::Labels>> parseJsonInput(std::string_view text,
   return out;
 }
 
-}  // namespace promha::cli
+}  // namespace promha::dryrun
