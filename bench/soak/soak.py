@@ -5,15 +5,16 @@ Alert phase: one promha with 3 in-process Alertmanager sinks; a load worker (a s
 it does not share this interpreter's GIL with the sinks) POSTs --rate alerts/s across --alerts
 distinct label sets in batches of 64, like Prometheus, while a fault script kills and restarts
 sink 1, makes sink 2 answer 500 and black-holes sink 3, and promha is reloaded 10 times
-(alternately SIGHUP and POST /-/reload). Then every sink must hold the latest version of every
-alert, promha's counters must balance, RSS stays bounded, no thread leak, no crash, exit 0 on
-SIGTERM.
+(alternately SIGHUP and POST /-/reload; four reloads change the targets' time-out by 1 ms, so that
+promha replaces the senders). Then every sink must hold the latest version of every alert,
+promha's counters must balance, RSS stays bounded, no thread leak, no crash, exit 0 on SIGTERM.
 
 Remote-write phase: promha forwards to an in-process storage sink (snappy + protobuf decoded
 here, in pure Python); a load worker writes samples with known identities and re-sends what promha
-answers 503 with Prometheus's backoff; the sink goes away for an outage mid-run; 10 reloads, every
-other one changing write_relabel_configs (which replaces the endpoint and hands its queue over).
-Every sample promha acknowledged must arrive at least once; duplicates are counted.
+answers 503 with Prometheus's backoff; the sink goes away for an outage mid-run; 10 reloads, six
+of them changing write_relabel_configs (which replaces the endpoint and hands its queue over).
+Every sample promha acknowledged must arrive at least once, each series in order; duplicates are
+counted.
 
 Usage: soak.py [--duration S | --quick] [--mode alerts|rw|both] [--rate N] ...  (see --help)
 Prints a report and a final `soak: PASS` or `soak: FAIL (reasons)`; exit 1 on failure.
@@ -47,30 +48,14 @@ def iso(t):
 
 # --- /metrics ---------------------------------------------------------------------------------
 
-_LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
 def scrape(url):
-    """{(name, ((label, value), ...)): value} of promha's /metrics."""
-    _, body = http_get(url + "/metrics", timeout=10)
-    out = {}
-    for line in body.decode().splitlines():
-        if not line or line[0] == "#":
-            continue
-        series, _, value = line.rpartition(" ")
-        name, _, lab = series.partition("{")
-        out[(name, tuple(sorted(_LABEL_RE.findall(lab))))] = float(value)
-    return out
+    """promha's /metrics exposition text."""
+    return http_get(url + "/metrics", timeout=10)[1].decode()
 
 
-def mval(m, name, **labels):
+def mval(text, name, **labels):
     """Sum of the samples of `name` whose labels include `labels`; None when there is none."""
-    total, found = 0.0, False
-    for (n, lab), v in m.items():
-        if n == name and all((k, str(val)) in lab for k, val in labels.items()):
-            total += v
-            found = True
-    return total if found else None
+    return harness.parse_metric(text, name, labels or None)
 
 
 def z(v):
@@ -167,7 +152,16 @@ class Sink:
                     outer.hole_over.wait(120)
                     self.close_connection = True
                     return
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                want = int(self.headers.get("Content-Length", 0))
+                try:
+                    body = self.rfile.read(want)
+                except OSError:
+                    body = b""
+                if len(body) < want:  # cut off by kill(): the client sees a connection error
+                    with outer.lock:
+                        outer.stats["truncated_requests"] += 1
+                    self.close_connection = True
+                    return
                 if mode == "500":
                     with outer.lock:
                         outer.stats["answered_500"] += 1
@@ -191,10 +185,16 @@ class Sink:
             def log_message(self, *a):
                 pass
 
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                with outer.lock:  # e.g. a broken pipe when kill() cut the connection
+                    outer.stats["handler_errors"] += 1
+                    outer.stats["last_handler_error"] = repr(sys.exc_info()[1])
+
         deadline = time.monotonic() + 10
         while True:
             try:
-                self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+                self.srv = Server(("127.0.0.1", self.port), Handler)
                 break
             except OSError:
                 if time.monotonic() > deadline:
@@ -290,7 +290,7 @@ def put_uvarint(x):
 
 
 def snappy_decompress(b):
-    """The snappy block format (https://github.com/google/snappy/blob/main/format_description.txt)."""
+    """Decodes the snappy block format (google/snappy format_description.txt)."""
     n, i = uvarint(b, 0)
     out = bytearray()
     end = len(b)
@@ -420,6 +420,8 @@ class StorageSink(Sink):
     def __init__(self, name, t0_ms, step_ms):
         self.t0_ms, self.step_ms = t0_ms, step_ms
         self.counts = {}
+        self.newest = {}  # series id -> newest sample index received
+        self.dup_times = []
         super().__init__(name)
         self.url = f"http://127.0.0.1:{self.port}/api/v1/write"
 
@@ -441,13 +443,24 @@ class StorageSink(Sink):
                 c = self.counts.get(sid)
                 if c is None:
                     c = self.counts[sid] = bytearray()
+                newest = self.newest.get(sid, -1)
                 for ts in tss:
                     idx = (ts - self.t0_ms) // self.step_ms
                     if idx >= len(c):
                         c.extend(bytes(idx + 1 - len(c) + 64))
                     if c[idx] < 255:
                         c[idx] += 1
+                    if c[idx] == 1:
+                        if idx < newest:  # promha keeps a series in order, even across reloads
+                            self.stats["out_of_order"] += 1
+                    else:
+                        if c[idx] == 2:
+                            self.dup_times.append(time.monotonic())
+                        if idx < newest:  # a Prometheus receiver: "out of order sample", 400
+                            self.stats["dup_older_than_newest"] += 1
+                    newest = max(newest, idx)
                     self.stats["samples_200"] += 1
+                self.newest[sid] = newest
             self.stats["requests_200"] += 1
         return 204, None
 
@@ -700,7 +713,7 @@ class Timeline:
         self.stop_ev.set()
 
 
-def reload_events(p, write_config, duration, n=10):
+def reload_events(p, write_config, duration, n=10, note=lambda i: ""):
     """n reloads spread over the run, alternately SIGHUP and POST /-/reload; each writes the config
     of reload i first (write_config(i) returns a string the loaded config then contains) and waits
     until /api/v1/status shows a newer successful reload with it."""
@@ -730,13 +743,16 @@ def reload_events(p, write_config, duration, n=10):
         return fn
 
     # From 10% to 87% of the run: the first second of load is the reference for threads and fds.
-    return [((0.1 + 0.085 * i) * duration, f"reload {i + 1}/{n}", reload(i)) for i in range(n)]
+    return [((0.1 + 0.085 * i) * duration, f"reload {i + 1}/{n}{note(i)}", reload(i))
+            for i in range(n)]
 
 
 # promha's listener keeps one thread per connection it has served at once, for reuse (a pool that
 # grows to the peak number of concurrent connections, http/server.cpp ConnectionPool). The soak's
-# own requests (/metrics, /api/v1/status, POST /-/reload) may add up to this many to the peak.
-CONTROL_CONNECTIONS = 2
+# own requests (/metrics, /api/v1/status, POST /-/reload: one connection each, so a closing one
+# may overlap the next) may add up to this many to it. A leaked sender or endpoint would add 2 or
+# 4 threads per replacing reload, i.e. 8 or more over the run.
+CONTROL_CONNECTIONS = 3
 
 
 def wait_threads_back(sampler, reference, timeout=10):
@@ -766,6 +782,14 @@ def report_process(rep, sampler, idle, start, after, cpu, max_rss):
               f"fd leak: {start[2]} open fds 1 s into the load, {fd1} after")
 
 
+def ensure_alive(p):
+    """Raises (the log tails are then printed) when promha is gone."""
+    rc = p["proc"].p.poll()
+    if rc is not None:
+        raise RuntimeError(f"promha crashed or exited during the soak: exit status {rc}" +
+                           (f" (signal {-rc})" if rc < 0 else ""))
+
+
 def stop_promha(rep, p):
     rep.check(p["proc"].alive(), "promha died during the soak")
     t0 = time.monotonic()
@@ -774,7 +798,7 @@ def stop_promha(rep, p):
     rep.check(rc == 0, f"promha exit status {rc} on SIGTERM")
 
 
-def run_worker(h, kind, args, timeout):
+def run_worker(h, kind, args):
     out = h.path(f"{kind}-result.json")
     args = dict(args, out=out)
     proc = h.start(f"{kind}-load", [sys.executable, os.path.abspath(__file__), "_worker", kind,
@@ -804,12 +828,15 @@ def alert_soak(h, args, rep):
 
     def write_config(i):
         marker = f"soak_reload_{i}"
+        # Reloads 3-4 and 7-8 also lengthen the time-out by 1 ms: a changed target, so promha
+        # replaces its senders and the new ones adopt the queues (reloads 3, 5, 7 and 9).
+        timeout = args.am_timeout_ms + (1 if i % 4 >= 2 and args.reload_targets else 0)
         text = f"""alerting:
   alert_relabel_configs:
     - {{action: labeldrop, regex: replica}}
     - {{action: labeldrop, regex: {marker}}}
   alertmanagers:
-    - timeout: {args.am_timeout}
+    - timeout: {timeout}ms
       static_configs:
         - targets: {json.dumps([f"127.0.0.1:{s.port}" for s in sinks])}
 watch:
@@ -831,7 +858,8 @@ watch:
 
     fault = min(10.0, d / 6)
     s1, s2, s3 = sinks
-    events = reload_events(p, write_config, d)
+    events = reload_events(p, write_config, d, note=lambda i: " (targets changed: senders "
+                           "replaced)" if args.reload_targets and i % 2 == 0 and i > 0 else "")
     events += [
         (0.13 * d, f"kill {s1.name}", s1.kill),
         (0.13 * d + fault, f"restart {s1.name} on port {s1.port}", s1.start),
@@ -841,12 +869,12 @@ watch:
         (0.60 * d + fault, f"{s3.name} answers again", s3.unhole),
     ]
     resolve_gen = int(0.8 * d)
-    events.append((resolve_gen, f"load: alerts with id % 10 == 0 resolved from now on",
+    events.append((resolve_gen, "load: alerts with id % 10 == 0 resolved from now on",
                    lambda: None))
     tl = Timeline(rep, events)
     proc, out = run_worker(h, "alerts", {
         "host": "127.0.0.1", "port": p["port"], "rate": args.rate, "alerts": args.alerts,
-        "batch": 64, "senders": 4, "duration": d, "resolve_gen": resolve_gen}, d + 60)
+        "batch": 64, "senders": 4, "duration": d, "resolve_gen": resolve_gen})
     tl.start()
     time.sleep(1)
     start = sampler.read()
@@ -855,6 +883,7 @@ watch:
     tl.join()
     for s in sinks:
         s.unhole()
+    ensure_alive(p)
     for e in tl.errors:
         rep.check(False, f"fault script: {e}")
     if res is None:
@@ -931,7 +960,7 @@ watch:
                  f"coalesced {coalesced:.0f}" + ("" if has_coalesced else " (not exported)") +
                  f"; sink: {stats['requests_200']} requests answered 200, "
                  f"{stats['answered_500']} answered 500, {stats['hole_requests']} black-holed, "
-                 f"{stats['kills']} kills")
+                 f"{stats['kills']} kills, {stats['truncated_requests']} requests cut off by it")
         rep.check(missing == 0 and stale == 0,
                   f"{s.name}: {missing} valid alerts never arrived, {stale} not in their latest "
                   f"version")
@@ -1009,20 +1038,22 @@ watch:
     time.sleep(1)
     base = sampler.read()
     cpu0 = sampler.cpu_seconds()
-    events = reload_events(p, write_config, d)
+    events = reload_events(p, write_config, d, note=lambda i: " (write_relabel_configs changed: "
+                           "endpoint replaced)" if i in (0, 1, 4, 5, 8, 9) else "")
     events += [(0.3 * d, "storage down (listener and connections closed)", sink.kill),
                (0.3 * d + outage, f"storage back on port {sink.port}", sink.start)]
     tl = Timeline(rep, events)
     drain = max(60.0, args.settle)
     proc, out = run_worker(h, "rw", {
         "host": "127.0.0.1", "port": p["port"], "series": series, "shards": shards,
-        "step_ms": step_ms, "t0_ms": t0_ms, "duration": d, "drain": drain}, d + drain + 30)
+        "step_ms": step_ms, "t0_ms": t0_ms, "duration": d, "drain": drain})
     tl.start()
     time.sleep(1)
     start = sampler.read()
     res = finish_worker(rep, proc, out, d + drain + 30)
     tl.stop()
     tl.join()
+    ensure_alive(p)
     for e in tl.errors:
         rep.check(False, f"fault script: {e}")
     if res is None:
@@ -1084,13 +1115,22 @@ watch:
     queued = z(mval(m, "promha_remote_write_queue_length", **url))
     retries = z(mval(m, "promha_remote_write_retries_total", **url))
     rejected = z(mval(m, "promha_remote_write_requests_rejected_total", **url))
-    codes = {dict(lab).get("code"): v for (n, lab), v in m.items()
-             if n == "promha_remote_write_requests_total"}
+    codes = {}
+    by_code = r'^promha_remote_write_requests_total\{[^}]*code="(\d+)"[^}]*\} (\S+)$'
+    for code, v in re.findall(by_code, m, re.M):
+        codes[code] = codes.get(code, 0) + float(v)
     rep.line(f"  storage: {total} sample arrivals ({sstats['samples_200']} counted), "
              f"{sstats['requests_200']} requests; acknowledged samples missing {missing}, "
-             f"duplicates {dup}, unexpected {unexpected}; series still carrying replica "
-             f"{sstats['series_with_replica']}; bad bodies {sstats['bad_bodies']}")
-    rep.line(f"  promha: requests by code " +
+             f"duplicates {dup} ({sstats['dup_older_than_newest']} of them older than their "
+             f"series' newest sample), out of order {sstats['out_of_order']}, unexpected "
+             f"{unexpected}; series still carrying replica "
+             f"{sstats['series_with_replica']}; bad bodies {sstats['bad_bodies']}; requests "
+             f"cut off by the outage {sstats['truncated_requests']}")
+    if sink.dup_times:
+        when = collections.Counter(int(t - tl.t0) for t in sink.dup_times)
+        rep.line("  duplicates arrived at (s into the load: samples) " +
+                 ", ".join(f"{t}: {n}" for t, n in sorted(when.items())))
+    rep.line("  promha: requests by code " +
              ", ".join(f"{c}: {v:.0f}" for c, v in sorted(codes.items())) +
              f"; requests rejected (queue full) {rejected:.0f}; samples in retried sends "
              f"{retries:.0f}")
@@ -1101,6 +1141,8 @@ watch:
     rep.check(unexpected == 0, f"{unexpected} samples reached the storage without being "
                                f"acknowledged")
     rep.check(sstats["series_with_replica"] == 0, "write_relabel_configs not applied")
+    rep.check(sstats["out_of_order"] == 0,
+              f"{sstats['out_of_order']} samples arrived after a newer sample of their series")
     rep.check(sstats["bad_bodies"] == 0, f"storage could not decode {sstats['bad_bodies']} "
                                          f"bodies: {sstats.get('last_bad_body')}")
     rep.check(recv == n_acked, f"promha received {recv:.0f} samples, the generator got 2xx for "
@@ -1132,7 +1174,10 @@ def main():
     ap.add_argument("--mode", choices=("alerts", "rw", "both"), default="both")
     ap.add_argument("--rate", type=int, default=5000, help="alerts/s (5000)")
     ap.add_argument("--alerts", type=int, default=2000, help="distinct alerts (2000)")
-    ap.add_argument("--am-timeout", default="2s", help="promha's Alertmanager timeout (2s)")
+    ap.add_argument("--am-timeout-ms", type=int, default=2000,
+                    help="promha's Alertmanager timeout in ms (2000)")
+    ap.add_argument("--no-reload-targets", dest="reload_targets", action="store_false",
+                    help="alert reloads change only a relabel rule, never the targets")
     ap.add_argument("--rw-rate", type=int, default=10000, help="remote-write samples/s (10000)")
     ap.add_argument("--settle", type=float, default=30, help="seconds to drain after the load")
     ap.add_argument("--max-rss", type=float, default=200, help="RSS bound in MiB (200)")
