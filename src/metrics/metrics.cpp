@@ -62,6 +62,9 @@ Metrics::Metrics(prometheus::Registry& r, const BuildInfo& build) {
                      "queue, expired while retrying, or rejected with a 4xx.");
   retries_ = &family(BuildCounter(), r, kNotificationsRetries,
                      "Total number of alerts queued again for a retry after a failed attempt.");
+  coalesced_ = &family(BuildCounter(), r, kNotificationsCoalesced,
+                       "Total number of queued alerts replaced by a newer copy of the same alert "
+                       "(label set) before they were sent, also on the requeue of a failed batch.");
   queue_length_ =
       &family(BuildGauge(), r, kNotificationsQueueLength, "The number of alerts in the queue.");
   queue_capacity_ =
@@ -84,6 +87,7 @@ AlertmanagerSeries Metrics::acquireAlertmanager(const std::string& url) {
     a.series.errors = &errors_->Add(labels);
     a.series.dropped = &dropped_->Add(labels);
     a.series.retries = &retries_->Add(labels);
+    a.series.coalesced = &coalesced_->Add(labels);
     a.series.queue_length = &queue_length_->Add(labels);
     a.series.queue_capacity = &queue_capacity_->Add(labels);
     a.series.latency = &latency_->Add(labels, latencyBuckets());
@@ -101,6 +105,7 @@ void Metrics::releaseAlertmanager(const std::string& url) {
   errors_->Remove(s.errors);
   dropped_->Remove(s.dropped);
   retries_->Remove(s.retries);
+  coalesced_->Remove(s.coalesced);
   queue_length_->Remove(s.queue_length);
   queue_capacity_->Remove(s.queue_capacity);
   latency_->Remove(s.latency);

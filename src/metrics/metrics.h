@@ -4,7 +4,10 @@
 // Names mirror Prometheus's own notifier metrics (prometheus_notifications_*) with the promha_
 // prefix, so existing dashboards and mixin alerts carry over. Per-Alertmanager series carry the
 // label alertmanager=<URL>; they are created at 0 when the target appears and removed when it goes.
-// The notify counters count alerts, not requests, like Prometheus's.
+// The notify counters count alerts, not requests, like Prometheus's. Every alert queued for an
+// Alertmanager ends in exactly one of sent, dropped or coalesced (replaced in the queue by a newer
+// copy of the same alert; promha's addition, Prometheus does not coalesce), or is still queued, so
+// per Alertmanager, whenever no POST is in flight: enqueued = sent + dropped + coalesced + queued.
 //
 // Usage: Metrics m(registry, {.version = "0.1.0"}); m.alertsReceived().Increment(n);
 //        auto series = m.acquireAlertmanager(url); ... m.releaseAlertmanager(url);
@@ -30,6 +33,7 @@ inline constexpr char kNotificationsSent[] = "promha_notifications_sent_total";
 inline constexpr char kNotificationsErrors[] = "promha_notifications_errors_total";
 inline constexpr char kNotificationsDropped[] = "promha_notifications_dropped_total";
 inline constexpr char kNotificationsRetries[] = "promha_notifications_retries_total";
+inline constexpr char kNotificationsCoalesced[] = "promha_notifications_coalesced_total";
 inline constexpr char kNotificationsQueueLength[] = "promha_notifications_queue_length";
 inline constexpr char kNotificationsQueueCapacity[] = "promha_notifications_queue_capacity";
 inline constexpr char kNotificationsLatency[] = "promha_notifications_latency_seconds";
@@ -54,6 +58,7 @@ struct AlertmanagerSeries {
   prometheus::Counter* errors = nullptr;
   prometheus::Counter* dropped = nullptr;
   prometheus::Counter* retries = nullptr;
+  prometheus::Counter* coalesced = nullptr;
   prometheus::Gauge* queue_length = nullptr;
   prometheus::Gauge* queue_capacity = nullptr;
   prometheus::Histogram* latency = nullptr;
@@ -99,6 +104,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* errors_;
   prometheus::Family<prometheus::Counter>* dropped_;
   prometheus::Family<prometheus::Counter>* retries_;
+  prometheus::Family<prometheus::Counter>* coalesced_;
   prometheus::Family<prometheus::Gauge>* queue_length_;
   prometheus::Family<prometheus::Gauge>* queue_capacity_;
   prometheus::Family<prometheus::Histogram>* latency_;

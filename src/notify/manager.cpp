@@ -38,16 +38,33 @@ void Manager::retire(std::vector<std::unique_ptr<Sender>> senders, bool discard)
 
 ApplyResult Manager::apply(const std::vector<std::vector<Target>>& blocks) {
   std::lock_guard<std::mutex> serial(apply_mu_);
-  {
-    std::shared_lock<std::shared_mutex> lock(mu_);
-    if (stopped_) return {};
-  }
-  ApplyResult result;
   // Build the new map outside the lock: creating senders starts threads but does no I/O.
   std::map<Key, const Target*> wanted;
   for (size_t b = 0; b < blocks.size(); ++b) {
     for (const Target& t : blocks[b]) wanted.emplace(Key{b, t.url}, &t);
   }
+  {
+    // Senders to be replaced finish their POSTs in flight before their queues are handed over
+    // (header comment). They keep serving send() meanwhile. Waiting needs no lock: apply_mu_
+    // keeps senders_ as it is.
+    std::vector<std::pair<Sender*, std::chrono::steady_clock::time_point>> handing_over;
+    const auto now = std::chrono::steady_clock::now();
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    if (stopped_) return {};
+    for (auto& [key, sender] : senders_) {
+      auto w = wanted.find(key);
+      if (w == wanted.end() || sender->target() == *w->second) continue;
+      const auto bound =
+          std::min<std::chrono::nanoseconds>(sender->target().timeout, kMaxHandOverWait);
+      sender->beginHandOver();
+      handing_over.emplace_back(
+          sender.get(),
+          now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(bound));
+    }
+    lock.unlock();
+    for (auto [sender, deadline] : handing_over) sender->awaitHandOver(deadline);
+  }
+  ApplyResult result;
   std::map<Key, std::unique_ptr<Sender>> next;
   std::vector<std::unique_ptr<Sender>> removed;
   std::vector<std::pair<Sender*, Sender*>> replaced;  // old -> new, to carry the queue over

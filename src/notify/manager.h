@@ -4,7 +4,12 @@
 // reload; send() with each block's relabeled alerts from the HTTP handlers; status() for
 // /api/v1/status; stop() on shutdown. A Sender is keyed by (block index, URL):
 // - a key whose Target is unchanged keeps its Sender, with its queue and backoff state;
-// - a key whose Target changed (timeout, auth, ...) gets a new Sender that inherits the old queue;
+// - a key whose Target changed (timeout, auth, ...) gets a new Sender that inherits the old queue.
+//   The old Sender first finishes its POSTs in flight (it starts no new one meanwhile, and still
+//   queues what is sent to it): aborting them would make the successor send those alerts again
+//   and count accepted alerts as errors. The wait is bounded by the target's timeout and by
+//   kMaxHandOverWait, so a reload does not hang on a black hole: what still hangs then is aborted
+//   and sent again by the successor. Only what was not sent moves to the new Sender;
 // - a key that disappeared is stopped at once and its queue is dropped (and counted).
 // Within a block, a URL listed twice is used once (the first Target wins), as in Prometheus.
 // Thread-safety: every method may be called from any thread; send() never waits on I/O.
@@ -44,6 +49,10 @@ struct ApplyResult {
 
 class Manager {
  public:
+  // The longest apply() waits for the POSTs in flight of the Senders it replaces (all of them
+  // together: they finish in parallel). Also bounded by each target's own timeout.
+  static constexpr std::chrono::seconds kMaxHandOverWait{5};
+
   // `clock` must outlive the Manager; `metrics` may be null (no metrics). `seed` seeds each
   // sender's backoff jitter (mixed with its URL); main passes a random one.
   Manager(PosterFactory poster_factory, const Clock& clock, metrics::Metrics* metrics = nullptr,

@@ -100,13 +100,18 @@ void Sender::addDropped(uint64_t n) {
   inc(series_.dropped, static_cast<double>(n));
 }
 
+void Sender::addCoalesced(uint64_t n) {
+  status_.coalesced += n;
+  inc(series_.coalesced, static_cast<double>(n));
+}
+
 void Sender::enqueue(const std::vector<Entry>& entries) {
   if (entries.empty()) return;
   uint64_t woken = 0;  // bit i: lane i got work (lanes beyond 64 are always woken)
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!accepting_) return;
-    uint64_t overflow = 0;
+    uint64_t overflow = 0, coalesced = 0;
     for (const Entry& e : entries) {
       const size_t i = e.fingerprint % lanes_.size();
       woken |= i < 64 ? (uint64_t{1} << i) : ~uint64_t{0};
@@ -114,7 +119,7 @@ void Sender::enqueue(const std::vector<Entry>& entries) {
         case Queue::PushOutcome::kAdded:
           break;
         case Queue::PushOutcome::kCoalesced:
-          ++status_.coalesced;
+          ++coalesced;
           break;
         case Queue::PushOutcome::kAddedDroppedOldest:
           ++overflow;
@@ -122,6 +127,7 @@ void Sender::enqueue(const std::vector<Entry>& entries) {
       }
     }
     addDropped(overflow);
+    addCoalesced(coalesced);
     publishQueueLength();
   }
   for (size_t i = 0; i < lanes_.size(); ++i) {
@@ -133,11 +139,17 @@ void Sender::adopt(std::vector<Entry> older) {
   if (older.empty()) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!accepting_) return;
+    if (!accepting_) {
+      // Stopped meanwhile (shutdown): these will never be sent; keep the accounting whole.
+      addDropped(older.size());
+      return;
+    }
     std::vector<std::vector<Entry>> per_lane(lanes_.size());
     for (Entry& e : older) per_lane[e.fingerprint % lanes_.size()].push_back(std::move(e));
     for (size_t i = 0; i < lanes_.size(); ++i) {
-      addDropped(lanes_[i]->queue.requeue(per_lane[i]).dropped);
+      const Queue::RequeueOutcome r = lanes_[i]->queue.requeue(per_lane[i]);
+      addDropped(r.dropped);
+      addCoalesced(r.superseded);
     }
     publishQueueLength();
   }
@@ -152,8 +164,8 @@ void Sender::run(Lane& lane) {
 
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    lane.work_cv.wait(lock, [&] { return stop_ || !lane.queue.empty(); });
-    if (stop_) break;
+    lane.work_cv.wait(lock, [&] { return stop_ || hold_ || !lane.queue.empty(); });
+    if (stop_ || hold_) break;
     lane.queue.popBatch(batch, max_batch);
     lane.in_flight = true;
     publishQueueLength();
@@ -199,6 +211,7 @@ void Sender::run(Lane& lane) {
         status_.retries += r.requeued;
         inc(series_.retries, static_cast<double>(r.requeued));
         addDropped(r.dropped);
+        addCoalesced(r.superseded);  // a newer copy queued meanwhile goes instead
         delay = lane.backoff.next();
       } else {
         // The Alertmanager rejected the payload; sending it again would fail the same way.
@@ -211,7 +224,7 @@ void Sender::run(Lane& lane) {
     publishQueueLength();
     idle_cv_.notify_all();
     if (delay.count() > 0) {
-      lane.work_cv.wait_for(lock, delay, [&] { return stop_; });
+      lane.work_cv.wait_for(lock, delay, [&] { return stop_ || hold_; });
     }
   }
   lane.exited = true;
@@ -242,6 +255,19 @@ void Sender::stop(std::chrono::nanoseconds drain_timeout) {
   lock.unlock();
   for (auto& l : lanes_) l->worker.join();
   stopped_ = true;
+}
+
+void Sender::beginHandOver() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    hold_ = true;
+  }
+  for (auto& l : lanes_) l->work_cv.notify_all();
+}
+
+bool Sender::awaitHandOver(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return idle_cv_.wait_until(lock, deadline, [&] { return allExitedLocked(); });
 }
 
 std::vector<Entry> Sender::takeQueue() {

@@ -14,8 +14,21 @@
 //   expired alerts are dropped and counted. 4xx: permanent, the batch is dropped and counted.
 // - stop(drain_timeout) is idempotent; it first lets the workers empty the queues for up to
 //   drain_timeout, then stops them, aborting POSTs in flight: stop wins over work.
+// - Hand-over (a reload replaces this Sender): beginHandOver() starts no new POST, and
+//   awaitHandOver(deadline) waits for the POSTs in flight to end on their own (accepted, failed
+//   and requeued, or dropped), so that a successor does not send again what the Alertmanager
+//   already took and sent/errors stay true. The Manager bounds the wait (kMaxHandOverWait);
+//   stop() then aborts what still hangs (a black hole), and only what was not sent moves on.
 //
-// Counters count alerts: sent + dropped + queued (+ in flight) = enqueued - coalesced.
+// Counters count alerts. Every alert given to enqueue() ends, here or in a Sender that adopts it,
+// in exactly one of:
+// sent (accepted), dropped (queue overflow, expired, 4xx, discardQueue()), coalesced (a newer copy
+// of the same label set replaced it in the queue, on push or when a failed batch is requeued or
+// adopted) or still queued; takeQueue() moves entries uncounted to the adopting Sender, whose
+// series are the same (metrics::Metrics shares them by URL). So per Alertmanager, exactly,
+// whenever no POST is in flight, also across replacements:
+//   enqueued = sent + dropped + coalesced + queued   (queued = promha_notifications_queue_length)
+// errors and retries count attempts: an alert may be in several failed POSTs and requeues.
 // Thread-safety: every public method may be called from any thread.
 #pragma once
 
@@ -48,7 +61,7 @@ struct SenderStatus {
   uint64_t errors = 0;      // alerts in failed POSTs (per attempt)
   uint64_t dropped = 0;     // alerts given up: queue overflow, expired, 4xx
   uint64_t retries = 0;     // alerts requeued after a failed attempt
-  uint64_t coalesced = 0;   // alerts that replaced a queued copy
+  uint64_t coalesced = 0;   // alerts replaced by a newer copy while queued (or on requeue)
   int backoff_attempt = 0;  // consecutive failed attempts (the worst lane)
   size_t connections = 0;   // lanes
 };
@@ -74,6 +87,11 @@ class Sender {
   void adopt(std::vector<Entry> older);
   // See the header comment. Returns once the worker thread has exited.
   void stop(std::chrono::nanoseconds drain_timeout = std::chrono::nanoseconds(0));
+  // Hand-over (header comment): the workers start no new POST and exit once their POST in flight
+  // (if any) has ended; enqueue() still queues. Then stop() and takeQueue().
+  void beginHandOver();
+  // After beginHandOver(): waits until no POST is in flight, or `deadline`; true if none is.
+  bool awaitHandOver(std::chrono::steady_clock::time_point deadline);
   // After stop(): the entries still queued, oldest first (by receipt), e.g. to hand them to the
   // Sender that replaces this one. They are not counted as dropped.
   std::vector<Entry> takeQueue();
@@ -104,6 +122,7 @@ class Sender {
   // Called with mu_ held: moves the queue-length gauge by the change since the last call.
   void publishQueueLength();
   void addDropped(uint64_t n);
+  void addCoalesced(uint64_t n);
 
   const Target target_;
   const Clock& clock_;
@@ -116,6 +135,7 @@ class Sender {
   std::condition_variable idle_cv_;           // stop(): queues drained, or workers exited
   std::vector<std::unique_ptr<Lane>> lanes_;  // fixed after construction
   bool stop_ = false;                         // guarded by mu_
+  bool hold_ = false;                         // guarded by mu_: beginHandOver() was called
   bool accepting_ = true;                     // guarded by mu_
   bool stopped_ = false;                      // guarded by stop_mu_: workers joined
   size_t published_length_ = 0;               // guarded by mu_

@@ -237,7 +237,7 @@ void Endpoint::noteError(const std::string& error) {
 
 void Endpoint::run(Lane& lane) {
   std::unique_lock<std::mutex> lock(lane.mu);
-  while (!stop_.load()) {
+  while (!stop_.load() && !hold_.load()) {
     Batch* front = lane.closed.empty() ? nullptr : lane.closed.front().get();
     if (front != nullptr && front->ready) {
       const auto now = SteadyClock::now();
@@ -384,6 +384,19 @@ void Endpoint::stop(std::chrono::nanoseconds drain_timeout) {
   lock.unlock();
   for (auto& l : lanes_) l->worker.join();
   stopped_ = true;
+}
+
+void Endpoint::beginHandOver() {
+  hold_ = true;
+  for (auto& l : lanes_) {
+    std::lock_guard<std::mutex> lock(l->mu);  // a worker between its check and its wait sees it
+    l->cv.notify_all();
+  }
+}
+
+bool Endpoint::awaitHandOver(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(idle_mu_);
+  return idle_cv_.wait_until(lock, deadline, [&] { return allExited(); });
 }
 
 std::vector<std::deque<std::unique_ptr<Batch>>> Endpoint::takeQueue() {

@@ -22,6 +22,13 @@
 // - stop(drain_timeout) is idempotent: it closes the open batches at once, lets the lanes deliver
 //   for up to drain_timeout, then stops them, aborting POSTs in flight (stop wins over work).
 //   takeQueue() hands what is left to a successor; discardQueue() counts it as failed.
+// - Hand-over (a reload replaces this endpoint): beginHandOver() starts no new POST and
+//   awaitHandOver(deadline) waits for the POSTs in flight to end on their own (delivered, failed
+//   and kept for a retry, or dropped), while append() still queues. Then stop(0) and takeQueue():
+//   only what was not delivered moves to the successor. Aborting a POST instead would make the
+//   successor send a batch the storage may already have stored, which a Prometheus receiver
+//   rejects with 400 "out of order sample" (counted as failed although stored). The Forwarder
+//   bounds the wait; stop() aborts a POST that still hangs (black hole), which is then re-sent.
 //
 // Thread-safety: every public method may be called from any thread.
 #pragma once
@@ -154,6 +161,11 @@ class Endpoint {
   void countRelabelDropped(uint64_t samples);
 
   void stop(std::chrono::nanoseconds drain_timeout = std::chrono::nanoseconds(0));
+  // Hand-over (header comment): the lanes start no new POST and exit once their POST in flight
+  // (if any) has ended. append() still queues.
+  void beginHandOver();
+  // After beginHandOver(): waits until no POST is in flight, or `deadline`; true if none is.
+  bool awaitHandOver(std::chrono::steady_clock::time_point deadline);
   // After stop(): every batch not yet delivered, compressed, oldest first per lane (index = lane).
   std::vector<std::deque<std::unique_ptr<Batch>>> takeQueue();
   // Before any append(): puts a predecessor's batches in front (lane i % shards()).
@@ -200,7 +212,8 @@ class Endpoint {
   std::atomic<uint64_t> queued_{0};  // reserved units not yet delivered or given up
   std::atomic<bool> draining_{false};
   std::atomic<bool> stop_{false};
-  std::mutex stop_mu_;  // serialises stop()
+  std::atomic<bool> hold_{false};  // beginHandOver(): the lanes exit between POSTs
+  std::mutex stop_mu_;             // serialises stop()
   bool stopped_ = false;
   std::mutex idle_mu_;
   std::condition_variable idle_cv_;  // stop(): queued_ reached 0

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <optional>
+#include <set>
 
 #include "alert/codec.h"
 #include "relabel/relabel.h"
@@ -134,6 +135,7 @@ class EncodeVisitor final : public Visitor {
 
   // Samples left out as already forwarded by the previous leader (HA takeover).
   uint64_t covered = 0;
+  void setNewerThan(int64_t ms) { newer_than_ms_ = ms; }
 
   void series(const SeriesView& s) override {
     std::span<const std::string_view> parts = s.parts;
@@ -182,7 +184,7 @@ class EncodeVisitor final : public Visitor {
   }
 
  private:
-  const int64_t newer_than_ms_;
+  int64_t newer_than_ms_;
   std::vector<std::string_view>& filtered_parts_;
   const std::vector<Group>& groups_;
   core::Labels& in_;
@@ -326,12 +328,14 @@ WriteResult Forwarder::handle(std::string_view body, std::string_view content_en
     deduplicated_ += n;
     if (metrics_ != nullptr) metrics_->samplesDeduplicated().Increment(static_cast<double>(n));
   };
-  if (gate != nullptr && gate->observe(body, *stats, decision) && !forward) {
+  if (gate != nullptr) gate->observe(body, *stats, decision);
+  if (decision.forward && !forward) {
     // This replica took over while the request was being decoded: forward it after all.
     forward = true;
     if (auto r = refuseIfFull()) return *r;
     if (!st.endpoints.empty()) {
       sc->prepare(st);
+      visitor.setNewerThan(decision.newer_than_ms);
       if (!sc->decoder.decode(sc->proto.view(), &visitor)) return answer(400, "decode failed");
     }
   }
@@ -359,6 +363,10 @@ WriteResult Forwarder::handle(std::string_view body, std::string_view content_en
     const size_t g = st.group_of[e];
     st.endpoints[e]->append(sc->groups[g], &sc->metadata, /*may_take=*/st.last_of_group[e]);
     st.endpoints[e]->countRelabelDropped(sc->dropped[g]);
+  }
+  for (int64_t seen = last_queued_ms_.load();
+       stats->max_timestamp_ms > seen &&
+       !last_queued_ms_.compare_exchange_weak(seen, stats->max_timestamp_ms);) {
   }
   if (replay) {
     const uint64_t n = samples - visitor.covered;
@@ -398,6 +406,29 @@ ApplyResult Forwarder::apply(std::vector<EndpointConfig> endpoints, core::NameSc
   std::lock_guard<std::mutex> serial(apply_mu_);
   reapRetired(false);
   ApplyResult r;
+  {
+    // Endpoints to be replaced let their POSTs in flight end before their queues are handed over
+    // (header comment); they keep taking requests meanwhile. Waiting needs no lock: apply_mu_
+    // keeps endpoints_ as it is.
+    std::vector<std::pair<Endpoint*, std::chrono::steady_clock::time_point>> handing_over;
+    const auto now = std::chrono::steady_clock::now();
+    std::set<std::string> seen;
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    if (stopped_) return r;
+    for (const EndpointConfig& cfg : endpoints) {
+      if (!seen.insert(cfg.url()).second) continue;
+      auto it = endpoints_.find(cfg.url());
+      if (it == endpoints_.end() || it->second->config() == cfg) continue;
+      const auto bound = std::min<std::chrono::nanoseconds>(
+          opts_.handover_timeout, it->second->config().poster.http.timeout);
+      it->second->beginHandOver();
+      handing_over.emplace_back(
+          it->second.get(),
+          now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(bound));
+    }
+    lock.unlock();
+    for (auto [ep, deadline] : handing_over) ep->awaitHandOver(deadline);
+  }
   std::vector<std::unique_ptr<Endpoint>> replaced;
   std::vector<std::unique_ptr<Endpoint>> removed;
   {
@@ -415,7 +446,8 @@ ApplyResult Forwarder::apply(std::vector<EndpointConfig> endpoints, core::NameSc
         ++r.kept;
       } else if (it != endpoints_.end()) {
         // Changed (rules, queue, auth ...): the new endpoint takes over the old queue in order.
-        // A batch whose POST this aborts may be delivered twice; storage de-duplicates that.
+        // The old one's POSTs in flight have ended above; only one that still hung after the
+        // bound is aborted here, and its batch may then be delivered twice.
         ep = makeEndpoint(cfg);
         it->second->stop();
         ep->adopt(it->second->takeQueue());

@@ -27,7 +27,11 @@
 // promha_remote_write_samples_failed_total.
 //
 // Reload (apply()): an endpoint whose config is unchanged keeps its queue and connections; a
-// changed one is replaced by a new endpoint that takes over the old queue in order; a removed one
+// changed one is replaced by a new endpoint that takes over the old queue in order, once the old
+// one's POSTs in flight have ended (Endpoint's hand-over: no batch is sent twice, which a
+// Prometheus receiver would reject as out of order), waiting at most `handover_timeout` or the
+// endpoint's remote_timeout, whichever is shorter, after which a POST still hanging is aborted
+// and its batch re-sent by the successor; requests keep being queued meanwhile. A removed one
 // drains in the background for up to `retire_drain_timeout`, then what is left counts as failed.
 //
 // HA (ha::Coordinator): setGate(). A Gate is asked once per request, before anything is
@@ -87,11 +91,10 @@ class Gate {
   virtual ~Gate() = default;
   // Once per request, before anything is decoded.
   virtual GateDecision begin() = 0;
-  // Every valid request (forwarded or not), as received, with its statistics. Returns true when
-  // a request begun as discarded must be forwarded after all: this replica took over between
-  // begin() and observe(), after the takeover had replayed what was buffered.
-  virtual bool observe(std::string_view snappy_body, const DecodeStats& stats,
-                       const GateDecision& d) = 0;
+  // Every valid request (forwarded or not), as received, with its statistics. May turn a
+  // request begun as discarded into a forwarded one (d.forward = true, with its filter): this
+  // replica took over between begin() and observe(), after the takeover replayed the buffer.
+  virtual void observe(std::string_view snappy_body, const DecodeStats& stats, GateDecision& d) = 0;
   // After every begin(), whatever became of the request.
   virtual void end(const GateDecision& d) = 0;
 };
@@ -115,6 +118,9 @@ class Forwarder {
     size_t max_decoded_bytes = 32 << 20;
     // How long a removed endpoint may still deliver its queue.
     std::chrono::nanoseconds retire_drain_timeout = std::chrono::seconds(10);
+    // How long a reload waits for the POSTs in flight of the endpoints it replaces (all of them
+    // together); also bounded by each endpoint's remote_timeout. Short, as a reload should be.
+    std::chrono::nanoseconds handover_timeout = std::chrono::seconds(5);
     uint64_t seed = 0;  // backoff jitter
   };
 
@@ -140,6 +146,9 @@ class Forwarder {
 
   // The gate must outlive the Forwarder or be reset to null first.
   void setGate(Gate* gate) { gate_.store(gate); }
+
+  // The newest sample (or histogram) timestamp queued for forwarding so far; min() before any.
+  int64_t lastQueuedTimestampMs() const { return last_queued_ms_.load(); }
 
   std::vector<EndpointStatus> status() const;
   // The "remoteWrite" section of /api/v1/status.
@@ -175,7 +184,8 @@ class Forwarder {
   std::atomic<uint64_t> received_{0};  // samples in accepted requests
   std::atomic<uint64_t> deduplicated_{0};
   std::atomic<uint64_t> replayed_{0};  // samples forwarded by replay()
-  uint64_t endpoints_made_ = 0;        // guarded by apply_mu_; varies the jitter seeds
+  std::atomic<int64_t> last_queued_ms_{std::numeric_limits<int64_t>::min()};
+  uint64_t endpoints_made_ = 0;  // guarded by apply_mu_; varies the jitter seeds
 
   std::mutex apply_mu_;  // serialises apply() and stop(); taken before mu_
   mutable std::shared_mutex mu_;

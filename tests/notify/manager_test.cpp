@@ -181,7 +181,7 @@ TEST_CASE("metrics: per-Alertmanager series appear at 0 and go with the target")
   for (const char* family :
        {"promha_notifications_sent_total", "promha_notifications_errors_total",
         "promha_notifications_dropped_total", "promha_notifications_retries_total",
-        "promha_notifications_queue_length"}) {
+        "promha_notifications_coalesced_total", "promha_notifications_queue_length"}) {
     CAPTURE(family);
     CHECK(before.find(std::string(family) + "{alertmanager=\"" + b.url + "\"} 0") !=
           std::string::npos);

@@ -393,11 +393,11 @@ class TestGate final : public Gate {
     ++begun;
     return GateDecision{leader.load(), newer_than.load()};
   }
-  bool observe(std::string_view body, const DecodeStats& stats, const GateDecision& d) override {
+  void observe(std::string_view body, const DecodeStats& stats, GateDecision& d) override {
     std::lock_guard<std::mutex> l(mu);
     bodies.emplace_back(body);
     samples += stats.samples;
-    return !d.forward && take_over_now.load();
+    if (!d.forward && take_over_now.load()) d.forward = true;
   }
   void end(const GateDecision&) override { ++ended; }
   std::atomic<bool> leader{false};
