@@ -80,6 +80,12 @@ App::App(Options opts, prometheus::Registry& registry, log::Logger& log)
                         core::Duration timeout) { return makePeerTarget(p, url, timeout); };
   deps.make_getter = [](const notify::Target& t) { return notify::makeHttplibGetter(t); };
   watcher_ = std::make_unique<watch::Watcher>(registry_, log_, std::move(deps));
+  ha::CoordinatorDeps hdeps;
+  hdeps.make_getter = [](const notify::Target& t) { return notify::makeHttplibGetter(t); };
+  hdeps.emit = [this](std::vector<alert::Alert> alerts) {
+    handler_.ingest(std::move(alerts), /*observe=*/false);
+  };
+  ha_ = std::make_unique<ha::Coordinator>(registry_, log_, remote_write_, std::move(hdeps));
   handler_.setObserver([this](const std::vector<alert::Alert>& alerts, int64_t now_ns) {
     watcher_->observe(alerts, now_ns);
   });
@@ -105,6 +111,13 @@ core::Status App::start() {
   h.gets["/api/v1/ha/alerts"] = [this] {
     return http::Response{200, watcher_->haAlertsJson(), "application/json"};
   };
+  h.gets["/api/v1/ha/status"] = [this] {
+    return http::Response{200, ha_->statusJson(), "application/json"};
+  };
+  h.lifecycle["/api/v1/ha/handoff"] = [this](const http::Request& r) {
+    auto [status, body] = ha_->handoff(r.param("for"));
+    return http::Response{status, body, status == 200 ? "application/json" : ""};
+  };
   h.posts["/api/v1/write"] = [this](const http::Request& r) {  // Prometheus remote write 1.0
     const remotewrite::WriteResult w =
         remote_write_.write(r.body, r.header("Content-Encoding"), r.header("Content-Type"));
@@ -128,12 +141,23 @@ core::Status App::reload() {
       config::loadFile(opts_.config_file, config::LoadOptions{config::Format::kPromha, {}}, diag);
   // remote_write credentials are read now: an unreadable file rejects the config as a whole.
   std::vector<remotewrite::EndpointConfig> rw;
+  std::optional<ha::Settings> ha;
   if (cfg) {
     auto r = remoteWriteEndpoints(*cfg);
     if (r) {
       rw = std::move(*r);
     } else {
       diag.add(r.error());
+      cfg.reset();
+    }
+  }
+  if (cfg) {  // ha.replicas: this replica among them, credentials of the peers' promha
+    auto h = ha::settingsOf(*cfg, watch::withLocalName(cfg->watch, opts_.watch_local_name),
+                            makePeerTarget);
+    if (h) {
+      ha = std::move(*h);
+    } else {
+      diag.add(h.error());
       cfg.reset();
     }
   }
@@ -153,7 +177,7 @@ core::Status App::reload() {
       e.message += " (and " + std::to_string(diag.errors().size() - 1) + " more)";
     return e;
   }
-  if (auto st = applyConfig(std::move(*cfg), std::move(rw)); !st) return st;
+  if (auto st = applyConfig(std::move(*cfg), std::move(rw), std::move(ha)); !st) return st;
   {
     std::lock_guard s(state_mu_);
     last_reload_ok_ = true;
@@ -165,7 +189,8 @@ core::Status App::reload() {
   return core::Ok{};
 }
 
-core::Status App::applyConfig(config::Config cfg, std::vector<remotewrite::EndpointConfig> rw) {
+core::Status App::applyConfig(config::Config cfg, std::vector<remotewrite::EndpointConfig> rw,
+                              std::optional<ha::Settings> ha) {
   auto shared = std::make_shared<const config::Config>(std::move(cfg));
   // Old discovery first: its callbacks must not race the new one's.
   if (discovery_) discovery_->stop();
@@ -198,6 +223,10 @@ core::Status App::applyConfig(config::Config cfg, std::vector<remotewrite::Endpo
   }
   watcher_->apply(watch::withLocalName(shared->watch, opts_.watch_local_name));
   remote_write_.apply(std::move(rw), shared->global.metric_name_validation_scheme);
+  const bool ha_on = ha.has_value();
+  if (!ha_on) remote_write_.setGate(nullptr);
+  ha_->apply(std::move(ha));
+  if (ha_on) remote_write_.setGate(ha_.get());
   return core::Ok{};
 }
 
@@ -257,6 +286,8 @@ void App::stop() {
   }
   log_.info("Draining notification queues",
             {{"timeout", std::to_string(opts_.drain_timeout.count()) + "ms"}});
+  ha_->stop();
+  remote_write_.setGate(nullptr);
   std::thread rw_drain([this] { remote_write_.stop(opts_.drain_timeout); });  // in parallel
   notify_.stop(opts_.drain_timeout);
   rw_drain.join();
@@ -288,6 +319,7 @@ std::string App::statusJson() const {
     a["errors"] = t.sender.errors;
     a["dropped"] = t.sender.dropped;
     a["retries"] = t.sender.retries;
+    a["coalesced"] = t.sender.coalesced;  // enqueued = sent + dropped + coalesced + queueLength
     a["lastSuccess"] = t.sender.last_success_ns ? alert::formatTime(t.sender.last_success_ns) : "";
     a["lastError"] = t.sender.last_error;
     a["lastErrorTime"] = t.sender.last_error_ns ? alert::formatTime(t.sender.last_error_ns) : "";
@@ -300,6 +332,7 @@ std::string App::statusJson() const {
   }
   j["watch"] = watcher_->statusJson();
   j["remoteWrite"] = remote_write_.statusJson();
+  j["ha"] = nlohmann::ordered_json::parse(ha_->statusJson());
   ui_->annotateStatus(j);
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }

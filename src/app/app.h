@@ -22,6 +22,7 @@
 #include "config/config.h"
 #include "core/result.h"
 #include "discovery/manager.h"
+#include "ha/coordinator.h"
 #include "http/alerts_handler.h"
 #include "http/server.h"
 #include "log/logger.h"
@@ -64,7 +65,8 @@ class App {
 
  private:
   class ManagerSink;
-  core::Status applyConfig(config::Config cfg, std::vector<remotewrite::EndpointConfig> rw);
+  core::Status applyConfig(config::Config cfg, std::vector<remotewrite::EndpointConfig> rw,
+                           std::optional<ha::Settings> ha);
   void onTargets(size_t block, std::vector<discovery::TargetGroup> groups);
   void applyTargets();  // with targets_mu_ held
 
@@ -79,6 +81,7 @@ class App {
   http::AlertsHandler handler_;
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<watch::Watcher> watcher_;  // after handler_: emits through it
+  std::unique_ptr<ha::Coordinator> ha_;      // remote_write_'s gate while ha.replicas is set
   std::unique_ptr<web::Ui> ui_;              // the web UI and its Alertmanager history
 
   std::mutex reload_mu_;  // serialises reload(); taken before targets_mu_

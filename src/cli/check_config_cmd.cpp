@@ -51,6 +51,12 @@ bool checkFile(const std::string& file, const std::string& replica_flag, bool du
       io.out << "  remote_write: " << rws.size() << (rws.size() == 1 ? " endpoint" : " endpoints")
              << " (" << urls << ")\n";
     }
+    if (cfg->ha && !cfg->ha->replicas.empty()) {
+      std::string names;
+      for (const auto& n : cfg->ha->replicas) names += (names.empty() ? "" : ", ") + n;
+      io.out << "  ha: remote-write leader election among " << names << " (in this order), "
+             << "failover_timeout " << core::formatDuration(cfg->ha->failover_timeout) << "\n";
+    }
   }
   bool ok = true;
   std::string replica = replica_flag;

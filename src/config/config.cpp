@@ -374,14 +374,31 @@ void decodeAlerting(Decoder& d, const YAML::Node& root, bool strict, core::NameS
   });
 }
 
-void decodeHa(Decoder& d, const YAML::Node& root, std::optional<HaConfig>& out) {
+void decodeSelfAlert(Decoder& d, const YAML::Node& parent, std::string_view key,
+                     const std::string& ppath, core::NameScheme scheme, SelfAlertConfig& out);
+
+void decodeHa(Decoder& d, const YAML::Node& root, core::NameScheme scheme,
+              std::optional<HaConfig>& out) {
   const std::string path = "ha";
   const YAML::Node n = root["ha"];
   if (!n.IsDefined()) return;
   d.mark(n, path);
   HaConfig& ha = out.emplace(kDefaultHaConfig);
   if (n.IsNull()) return;
-  if (d.map(n, path, {"replica_label"})) d.str(n, "replica_label", path, ha.replica_label);
+  if (!d.map(n, path,
+             {"replica_label", "replicas", "failover_timeout", "interval", "timeout",
+              "failure_threshold", "buffer_duration", "buffer_max_bytes", "split_brain_alert"})) {
+    return;
+  }
+  d.str(n, "replica_label", path, ha.replica_label);
+  d.strings(n, "replicas", path, ha.replicas);
+  d.duration(n, "failover_timeout", path, ha.failover_timeout);
+  d.duration(n, "interval", path, ha.interval);
+  d.duration(n, "timeout", path, ha.timeout);
+  d.uint(n, "failure_threshold", path, ha.failure_threshold);
+  d.duration(n, "buffer_duration", path, ha.buffer_duration);
+  d.uint(n, "buffer_max_bytes", path, ha.buffer_max_bytes);
+  decodeSelfAlert(d, n, "split_brain_alert", path, scheme, ha.split_brain_alert);
 }
 
 void decodeSelfAlert(Decoder& d, const YAML::Node& parent, std::string_view key,
@@ -517,7 +534,7 @@ void decodeRoot(Decoder& d, const YAML::Node& root, const LoadOptions& opts, Con
   }
   decodeGlobal(d, root, strict, opts, cfg.global);
   decodeAlerting(d, root, strict, cfg.global.metric_name_validation_scheme, cfg.alerting);
-  if (strict) decodeHa(d, root, cfg.ha);
+  if (strict) decodeHa(d, root, cfg.global.metric_name_validation_scheme, cfg.ha);
   if (strict) decodeWatch(d, root, cfg.global.metric_name_validation_scheme, cfg.watch);
   if (strict) {
     decodeRemoteWrite(d, root, cfg.global.metric_name_validation_scheme, cfg.remote_write);
@@ -716,6 +733,52 @@ class Validator {
     selfAlert(w.alertmanager_cluster.alert, "watch.alertmanager_cluster.alert");
   }
 
+  void ha(const HaConfig& h) {
+    if (h.replicas.empty()) return;
+    const bool interval_ok = positive(h.interval, "ha.interval");
+    const bool timeout_ok = positive(h.timeout, "ha.timeout");
+    if (interval_ok && timeout_ok && h.timeout > h.interval) {
+      error("ha.timeout", "(" + core::formatDuration(h.timeout) +
+                              ") must not exceed ha.interval (" + core::formatDuration(h.interval) +
+                              ")");
+    }
+    if (positive(h.failover_timeout, "ha.failover_timeout") && interval_ok &&
+        h.failover_timeout < 2 * h.interval) {
+      error("ha.failover_timeout", "(" + core::formatDuration(h.failover_timeout) +
+                                       ") must be at least twice ha.interval (" +
+                                       core::formatDuration(h.interval) + ")");
+    }
+    if (h.failure_threshold == 0) error("ha.failure_threshold", "must be positive");
+    if (h.buffer_duration.count() < 0) error("ha.buffer_duration", "must not be negative");
+    selfAlert(h.split_brain_alert, "ha.split_brain_alert");
+    // Every replica is named in `watch`: its Prometheus (this one's) or its promha (the others').
+    std::map<std::string, const PeerConfig*> known;
+    for (const auto& p : cfg_.watch.peers) known.emplace(p.name, &p);
+    if (cfg_.watch.local) known.emplace(cfg_.watch.local->name, &*cfg_.watch.local);
+    std::set<std::string> seen;
+    for (size_t i = 0; i < h.replicas.size(); ++i) {
+      const std::string path = indexPath("ha.replicas", i);
+      const std::string& name = h.replicas[i];
+      if (name.empty()) {
+        error(path, "must not be empty");
+        continue;
+      }
+      if (!seen.insert(name).second) error(path, "duplicate replica " + core::quote(name));
+      auto it = known.find(name);
+      if (it == known.end()) {
+        error(path, "replica " + core::quote(name) +
+                        " is not named in watch.peers or watch.local: promha needs its "
+                        "Prometheus URL (this replica) or its promha_url (the others)");
+      } else if (cfg_.watch.local && it->second == &*cfg_.watch.local) {
+        continue;
+      } else if (it->second->promha_url.empty()) {
+        error(path, "watch.peers entry " + core::quote(name) +
+                        " needs a promha_url: the replicas of ha.replicas ask each other's promha "
+                        "for its role (GET /api/v1/ha/status)");
+      }
+    }
+  }
+
   // Prometheus's reservedHeaders (config.go): set by the remote-write client itself.
   static bool reservedHeader(std::string_view lower) {
     static constexpr std::array<std::string_view, 14> kReserved{
@@ -817,6 +880,7 @@ class Validator {
       error("ha.replica_label", core::quote(cfg_.ha->replica_label) + " is not a valid label name");
     }
     watch(cfg_.watch);
+    if (cfg_.ha) ha(*cfg_.ha);
   }
 
  private:
@@ -1104,8 +1168,18 @@ std::string toYaml(const Config& cfg) {
   out << YAML::EndSeq;
   out << YAML::EndMap;
   if (cfg.ha) {
+    const HaConfig& h = *cfg.ha;
     out << YAML::Key << "ha" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "replica_label" << YAML::Value << cfg.ha->replica_label;
+    out << YAML::Key << "replica_label" << YAML::Value << h.replica_label;
+    out << YAML::Key << "replicas" << YAML::Value << YAML::Flow << h.replicas;
+    out << YAML::Key << "failover_timeout" << YAML::Value
+        << core::formatDuration(h.failover_timeout);
+    out << YAML::Key << "interval" << YAML::Value << core::formatDuration(h.interval);
+    out << YAML::Key << "timeout" << YAML::Value << core::formatDuration(h.timeout);
+    out << YAML::Key << "failure_threshold" << YAML::Value << h.failure_threshold;
+    out << YAML::Key << "buffer_duration" << YAML::Value << core::formatDuration(h.buffer_duration);
+    out << YAML::Key << "buffer_max_bytes" << YAML::Value << h.buffer_max_bytes;
+    emitSelfAlert(out, "split_brain_alert", h.split_brain_alert);
     out << YAML::EndMap;
   }
   if (cfg.format == Format::kPromha) emitWatch(out, cfg.watch);

@@ -160,12 +160,6 @@ struct AlertingConfig {
   bool operator==(const AlertingConfig&) const = default;
 };
 
-struct HaConfig {
-  std::string replica_label = "replica";
-  bool operator==(const HaConfig&) const = default;
-};
-inline const HaConfig kDefaultHaConfig{};
-
 // --- watch: ------------------------------------------------------------------------------------
 
 // One of promha's own alerts (Prometheus-rule-like): raised after `for_`, re-sent every
@@ -225,6 +219,26 @@ struct WatchConfig {
   bool operator==(const WatchConfig&) const = default;
 };
 inline const WatchConfig kDefaultWatchConfig{};
+
+// --- ha: -----------------------------------------------------------------------------------------
+
+// The HA pair (or set). replica_label: check-config verifies that alerts differing only in it
+// collapse. replicas: remote-write leader election (off while empty). The replicas are named as
+// in `watch` (watch.local / watch.peers[].name, or --watch.local-name): this replica's Prometheus
+// is watch.local's URL, the others' promha is their watch.peers[].promha_url.
+struct HaConfig {
+  std::string replica_label = "replica";
+  std::vector<std::string> replicas{};      // in order of preference; the first healthy leads
+  core::Duration failover_timeout = 10s;    // a silent leader is replaced after this
+  core::Duration interval = 1s;             // probe period (own Prometheus, peer promha)
+  core::Duration timeout = 1s;              // per probe; <= interval
+  uint64_t failure_threshold = 3;           // own Prometheus down after this many failures
+  core::Duration buffer_duration = 2min;    // ring buffer of recent requests for takeover
+  uint64_t buffer_max_bytes = 64ULL << 20;  // and its size bound (compressed bodies)
+  SelfAlertConfig split_brain_alert{true, 1min, 1min, {}, {}};  // RemoteWriteHASplitBrain
+  bool operator==(const HaConfig&) const = default;
+};
+inline const HaConfig kDefaultHaConfig{};
 
 // --- remote_write: ------------------------------------------------------------------------------
 

@@ -28,6 +28,11 @@ void text(httplib::Response& res, int status, const std::string& body) {
   res.set_content(body, "text/plain; charset=utf-8");
 }
 
+Request requestOf(const httplib::Request& req) {
+  return Request{req.body, [&req](const char* name) { return req.get_header_value(name); },
+                 [&req](const char* name) { return req.get_param_value(name); }};
+}
+
 void reply(httplib::Response& res, const Response& r) {
   res.status = r.status;
   if (!r.content_type.empty() || !r.body.empty()) {
@@ -306,8 +311,7 @@ void Server::routes() {
   });
   for (const auto& [path, fn] : handlers_.lifecycle) {
     lifecycle(path, [fn](const httplib::Request& req, httplib::Response& res) {
-      const Request r{req.body, [&req](const char* name) { return req.get_header_value(name); }};
-      reply(res, fn(r));
+      reply(res, fn(requestOf(req)));
     });
   }
   s.Get("/api/v1/status", [this](const httplib::Request&, httplib::Response& res) {
@@ -318,8 +322,7 @@ void Server::routes() {
   }
   for (const auto& [path, fn] : handlers_.posts) {
     s.Post(path, [fn](const httplib::Request& req, httplib::Response& res) {
-      const Request r{req.body, [&req](const char* name) { return req.get_header_value(name); }};
-      reply(res, fn(r));
+      reply(res, fn(requestOf(req)));
     });
   }
   s.Get("/", [this](const httplib::Request&, httplib::Response& res) {

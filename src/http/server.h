@@ -49,6 +49,8 @@ struct Request {
   std::string_view body;
   // The value of a header ("" when absent); names are case-insensitive.
   std::function<std::string(const char* name)> header;
+  // The value of a URL query parameter ("" when absent).
+  std::function<std::string(const char* name)> param = [](const char*) { return std::string(); };
 };
 
 struct Response {

@@ -72,8 +72,7 @@ struct WatcherDeps {
       make_getter;
 };
 
-// A thread that calls fn() every `interval` until stopped; stop() also cancels `getters`.
-class Loop;
+class Loop;  // watch/loop.h
 
 // `--watch.local-name`: the entry of cfg.peers named `local_name` is this replica's own
 // Prometheus. It is moved to cfg.local (unless one is set; its promha_url is dropped), so both

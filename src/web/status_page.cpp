@@ -389,6 +389,26 @@ std::string renderWatch(const json& status) {
   return h;
 }
 
+// The HA role of this replica (ha.replicas): who forwards remote write.
+std::string renderHa(const json& status) {
+  if (!status.contains("ha")) return "";
+  const json& ha = at(status, "ha");
+  std::string h = "<h3 id=\"h-ha\">HA role</h3>";
+  if (!truthy(at(ha, "enabled"))) {
+    return h +
+           "<p id=\"ha-summary\" data-role=\"leader\">Remote-write HA is off "
+           "(<code>ha.replicas</code>): this promha forwards everything.</p>";
+  }
+  const std::string role = str(at(ha, "role"));
+  h += "<p id=\"ha-summary\" data-role=\"" + escape(role) + "\">Replica <strong>" +
+       escape(str(at(ha, "replica"))) + "</strong> is " +
+       badge(role, role == "leader" ? "ok" : "warn") + "; the leader is <strong>" +
+       escape(str(at(ha, "leader"))) + "</strong>";
+  if (truthy(at(ha, "failOpen"))) h += " " + badge("fail open: a peer is unreachable", "bad");
+  h += ".</p>";
+  return h;
+}
+
 std::string renderRemoteWrite(const json& status) {
   if (!status.is_object() || !status.contains("remoteWrite")) return "";
   const json& rw = at(status, "remoteWrite");
@@ -434,7 +454,7 @@ std::string renderRemoteWrite(const json& status) {
     }
   }
   if (!scalars.empty()) h += "<dl class=\"kv\">" + scalars + "</dl>";
-  return h + nested + "</section>";
+  return h + nested + renderHa(status) + "</section>";
 }
 
 std::string renderStatusPage(const json& status) {

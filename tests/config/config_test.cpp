@@ -301,7 +301,9 @@ TEST_CASE("errors name file, line, column and key path; all of them at once") {
         "replace action"}},
       {"unknown ha key",
        "ha: {replica: r}\n",
-       {"promha.yml:1:6: ha: unknown key 'replica' (allowed: replica_label)"}},
+       {"promha.yml:1:6: ha: unknown key 'replica' (allowed: replica_label, replicas, "
+        "failover_timeout, interval, timeout, "
+        "failure_threshold, buffer_duration, buffer_max_bytes, split_brain_alert)"}},
       {"bad replica label",
        "ha: {replica_label: ''}\n",
        {"promha.yml:1:21: ha.replica_label: \"\" is not a valid label name"}},
@@ -660,6 +662,80 @@ TEST_CASE("watch: errors say where and why") {
            "watch.peers[2].authorization.type: authorization type cannot be set to \"basic\"",
            "promha.yml:13:38: watch.peer_down_alert.resend_interval: must be positive",
            "promha.yml:14:16: watch.divergence: unknown key 'colour' (allowed: for, alert)",
+       }) {
+    CHECK_MESSAGE(got.find(want) != std::string::npos, got);
+  }
+}
+
+// --- ha: ---------------------------------------------------------------------------------------
+
+TEST_CASE("ha: remote-write election keys, defaults and round trip") {
+  core::Diagnostics diag("promha.yml");
+  auto cfg = load(R"(
+ha: {}
+)",
+                  diag);
+  REQUIRE_MESSAGE(cfg, diag.str());
+  REQUIRE(cfg->ha);
+  CHECK(*cfg->ha == config::kDefaultHaConfig);
+  CHECK(cfg->ha->replicas.empty());
+  CHECK(cfg->ha->failover_timeout == 10s);
+  CHECK(cfg->ha->buffer_duration == 2min);
+  CHECK(cfg->ha->buffer_max_bytes == 64u << 20);
+
+  cfg = load(R"(
+watch:
+  peers:
+    - {name: A, url: "http://prometheus-a:9090", promha_url: "http://prometheus-a:9095"}
+    - {name: B, url: "http://prometheus-b:9090", promha_url: "http://prometheus-b:9095"}
+ha:
+  replicas: [A, B]
+  failover_timeout: 5s
+  interval: 500ms
+  timeout: 400ms
+  failure_threshold: 2
+  buffer_duration: 1m
+  buffer_max_bytes: 1000000
+  split_brain_alert: {for: 0s, labels: {team: sre}}
+)",
+             diag);
+  REQUIRE_MESSAGE(cfg, diag.str());
+  CHECK(cfg->ha->replicas == std::vector<std::string>{"A", "B"});
+  CHECK(cfg->ha->failover_timeout == 5s);
+  CHECK(cfg->ha->interval == 500ms);
+  CHECK(cfg->ha->timeout == 400ms);
+  CHECK(cfg->ha->failure_threshold == 2);
+  CHECK(cfg->ha->buffer_duration == 1min);
+  CHECK(cfg->ha->buffer_max_bytes == 1000000);
+  CHECK(cfg->ha->split_brain_alert.for_ == 0s);
+  auto again = load(config::toYaml(*cfg), diag);
+  REQUIRE_MESSAGE(again, diag.str());
+  CHECK(*again->ha == *cfg->ha);
+}
+
+TEST_CASE("ha: errors say where and why") {
+  core::Diagnostics diag("promha.yml");
+  auto cfg = load(R"(watch:
+  peers:
+    - {name: B, url: "http://prometheus-b:9090"}
+ha:
+  replicas: [A, B, B, ""]
+  failover_timeout: 1s
+  interval: 1s
+  timeout: 2s
+  failure_threshold: 0
+)",
+                  diag);
+  CHECK_FALSE(cfg);
+  const std::string got = diag.str();
+  for (const char* want : {
+           "ha.replicas[0]: replica \"A\" is not named in watch.peers or watch.local",
+           "ha.replicas[1]: watch.peers entry \"B\" needs a promha_url",
+           "ha.replicas[2]: duplicate replica \"B\"",
+           "ha.replicas[3]: must not be empty",
+           "ha.timeout: (2s) must not exceed ha.interval (1s)",
+           "ha.failover_timeout: (1s) must be at least twice ha.interval (1s)",
+           "ha.failure_threshold: must be positive",
        }) {
     CHECK_MESSAGE(got.find(want) != std::string::npos, got);
   }

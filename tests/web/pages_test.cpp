@@ -106,6 +106,26 @@ TEST_CASE("status page: remote write only when the document has it") {
   CHECK(web::renderRemoteWrite(ordered_json::parse(kStatus)).empty());
 }
 
+TEST_CASE("status page: the HA role from the document's ha section") {
+  ordered_json j = ordered_json::parse(kStatus);
+  j["remoteWrite"] = ordered_json::parse(R"({"receivedSamples": 10})");
+  j["ha"] = ordered_json::parse(R"({"enabled": false, "role": "leader"})");
+  CHECK(has(web::renderRemoteWrite(j), "Remote-write HA is off"));
+  j["ha"] = ordered_json::parse(
+      R"({"enabled": true, "replica": "B", "role": "follower", "leader": "<A>",
+          "failOpen": false})");
+  std::string s = web::renderRemoteWrite(j);
+  CHECK(has(s, "<h3 id=\"h-ha\">HA role</h3>"));
+  CHECK(has(s, "<p id=\"ha-summary\" data-role=\"follower\">Replica <strong>B</strong> is "));
+  CHECK(has(s, "the leader is <strong>&lt;A&gt;</strong>."));
+  CHECK_FALSE(has(s, "fail open"));
+  j["ha"]["role"] = "leader";
+  j["ha"]["failOpen"] = true;
+  s = web::renderRemoteWrite(j);
+  CHECK(has(s, "data-role=\"leader\""));
+  CHECK(has(s, "fail open: a peer is unreachable"));
+}
+
 TEST_CASE("status page: odd documents render, never throw") {
   const char* docs[] = {"null",
                         "[]",

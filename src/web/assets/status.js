@@ -265,7 +265,24 @@
       }
     }
     if (scalars) h += '<dl class="kv">' + scalars + '</dl>';
-    return h + nested + '</section>';
+    return h + nested + ha(j) + '</section>';
+  }
+
+  // As status_page.cpp renderHa(): who forwards remote write.
+  function ha(j) {
+    if (!Object.prototype.hasOwnProperty.call(j, 'ha')) return '';
+    const s = obj(j.ha);
+    let h = '<h3 id="h-ha">HA role</h3>';
+    if (s.enabled !== true) {
+      return h + '<p id="ha-summary" data-role="leader">Remote-write HA is off ' +
+        '(<code>ha.replicas</code>): this promha forwards everything.</p>';
+    }
+    const role = str(s.role);
+    h += '<p id="ha-summary" data-role="' + esc(role) + '">Replica <strong>' + esc(str(s.replica)) +
+      '</strong> is ' + badge(role, role === 'leader' ? 'ok' : 'warn') + '; the leader is <strong>' +
+      esc(str(s.leader)) + '</strong>';
+    if (s.failOpen === true) h += ' ' + badge('fail open: a peer is unreachable', 'bad');
+    return h + '.</p>';
   }
 
   function config(j, nowMs) {
