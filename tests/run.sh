@@ -3,6 +3,9 @@
 #
 #   tests/run.sh            install missing packages, build, unit tests, sanitizer pass, fuzzing
 #   tests/run.sh --quick    install, build, unit tests only (for developers)
+#   tests/run.sh --tsan     also build the concurrent parts' tests (queues, senders, watcher,
+#                           remote write, HA, listener) with ThreadSanitizer and run them
+#                           (not in CI: the build takes ~15 min on 2 cores)
 #
 # Counting: each doctest executable contributes its own "test cases" counts; every other check
 # (a meson test without doctest output, a sanitizer-build test without them, a fuzz run, a build
@@ -19,10 +22,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 QUICK=0
+TSAN=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --tsan) TSAN=1 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -214,6 +219,22 @@ if [[ $QUICK -eq 0 ]]; then
 
   note "fuzzing"
   run_fuzzers
+fi
+
+if [[ $TSAN -eq 1 ]]; then
+  # The concurrent parts under ThreadSanitizer; a report fails its test (halt_on_error=1).
+  note "thread sanitizer build (build-tsan/)"
+  tsan_tests=(notify_test watch_test remotewrite_test ha_test http_server_test)
+  if setup_dir build-tsan -Db_sanitize=thread -Db_lundef=false &&
+     build_dir build-tsan "${tsan_tests[@]/#/tests/}"
+  then
+    rm -f build-tsan/meson-logs/testlog.json
+    TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppressions=$ROOT/tests/tsan.supp}" \
+      meson test -C build-tsan --no-rebuild --print-errorlogs "${tsan_tests[@]}" || true
+    count_meson_tests build-tsan "thread sanitizer tests"
+  else
+    step_failed "build build-tsan/"
+  fi
 fi
 
 FINISHED=1

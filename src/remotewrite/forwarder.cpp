@@ -135,7 +135,6 @@ class EncodeVisitor final : public Visitor {
 
   // Samples left out as already forwarded by the previous leader (HA takeover).
   uint64_t covered = 0;
-  void setNewerThan(int64_t ms) { newer_than_ms_ = ms; }
 
   void series(const SeriesView& s) override {
     std::span<const std::string_view> parts = s.parts;
@@ -184,7 +183,7 @@ class EncodeVisitor final : public Visitor {
   }
 
  private:
-  int64_t newer_than_ms_;
+  const int64_t newer_than_ms_;
   std::vector<std::string_view>& filtered_parts_;
   const std::vector<Group>& groups_;
   core::Labels& in_;
@@ -280,7 +279,7 @@ WriteResult Forwarder::handle(std::string_view body, std::string_view content_en
   }
   std::shared_lock<std::shared_mutex> lock(mu_);
   if (stopped_) return answer(503, "promha is shutting down");
-  const State& st = *state_;
+  const State* st = state_.get();  // re-read if the lock is released and taken again
   Gate* gate = gated ? gate_.load() : nullptr;
   // The HA decision: forward or discard, and from which timestamp on.
   GateDecision decision;
@@ -296,7 +295,7 @@ WriteResult Forwarder::handle(std::string_view body, std::string_view content_en
   bool forward = decision.forward;
   const auto refuseIfFull = [&]() -> std::optional<WriteResult> {
     // Backpressure before any work: a full queue refuses every request that carries data.
-    for (Endpoint* ep : st.endpoints) {
+    for (Endpoint* ep : st->endpoints) {
       if (ep->full()) return rejectFull(*ep);
     }
     return std::nullopt;
@@ -306,12 +305,13 @@ WriteResult Forwarder::handle(std::string_view body, std::string_view content_en
   }
   ScratchLease sc(*this);
   if (!uncompress(body, sc->proto)) return answer(400, "snappy: corrupt input");
-  sc->prepare(st);
-  sc->decoder.setOptions(DecodeOptions{st.scheme});
-  EncodeVisitor visitor(st.groups, sc->in, sc->out, sc->relabel, sc->label_bytes, sc->groups,
-                        sc->dropped, sc->metadata, newer_than_ms, sc->filtered_parts);
-  const bool encode = forward && !st.endpoints.empty();
-  auto stats = sc->decoder.decode(sc->proto.view(), encode ? &visitor : nullptr);
+  sc->prepare(*st);
+  sc->decoder.setOptions(DecodeOptions{st->scheme});
+  std::optional<EncodeVisitor> visitor;
+  visitor.emplace(st->groups, sc->in, sc->out, sc->relabel, sc->label_bytes, sc->groups,
+                  sc->dropped, sc->metadata, newer_than_ms, sc->filtered_parts);
+  const bool encode = forward && !st->endpoints.empty();
+  auto stats = sc->decoder.decode(sc->proto.view(), encode ? &*visitor : nullptr);
   if (!stats) return answer(400, stats.error().message);
   const uint64_t samples = stats->samples + stats->histograms;
   // Counted once accepted, so that a request refused with 503 and sent again counts once.
@@ -328,52 +328,62 @@ WriteResult Forwarder::handle(std::string_view body, std::string_view content_en
     deduplicated_ += n;
     if (metrics_ != nullptr) metrics_->samplesDeduplicated().Increment(static_cast<double>(n));
   };
-  if (gate != nullptr) gate->observe(body, *stats, decision);
-  if (decision.forward && !forward) {
+  if (gate != nullptr && !forward) {
+    // A discarded request is observed without this lock: the gate takes its own lock, which it
+    // also holds while replaying into the forwarder (lock order: gate, then forwarder).
+    lock.unlock();
+    gate->observe(body, *stats, decision);
+    if (!decision.forward) {
+      deduplicate(samples);
+      return accepted();
+    }
     // This replica took over while the request was being decoded: forward it after all.
+    lock.lock();
+    if (stopped_) return answer(503, "promha is shutting down");
+    st = state_.get();
     forward = true;
     if (auto r = refuseIfFull()) return *r;
-    if (!st.endpoints.empty()) {
-      sc->prepare(st);
-      visitor.setNewerThan(decision.newer_than_ms);
-      if (!sc->decoder.decode(sc->proto.view(), &visitor)) return answer(400, "decode failed");
+    if (!st->endpoints.empty()) {
+      sc->prepare(*st);
+      sc->decoder.setOptions(DecodeOptions{st->scheme});
+      visitor.emplace(st->groups, sc->in, sc->out, sc->relabel, sc->label_bytes, sc->groups,
+                      sc->dropped, sc->metadata, decision.newer_than_ms, sc->filtered_parts);
+      if (!sc->decoder.decode(sc->proto.view(), &*visitor)) return answer(400, "decode failed");
     }
+  } else if (gate != nullptr) {
+    gate->observe(body, *stats, decision);  // forwarded: the gate only notes the time
   }
-  if (!forward) {
-    deduplicate(samples);
-    return accepted();
-  }
-  if (st.endpoints.empty()) {
+  if (st->endpoints.empty()) {
     // Accepting would lose the samples: nothing would forward them.
     return answer(503, "no remote_write endpoints are configured");
   }
 
   // Queue everywhere or nowhere: reserve on every endpoint first.
-  std::vector<uint64_t> units(st.endpoints.size());
-  for (size_t e = 0; e < st.endpoints.size(); ++e) {
-    for (const LaneInput& l : sc->groups[st.group_of[e]]) units[e] += l.units;
+  std::vector<uint64_t> units(st->endpoints.size());
+  for (size_t e = 0; e < st->endpoints.size(); ++e) {
+    for (const LaneInput& l : sc->groups[st->group_of[e]]) units[e] += l.units;
     units[e] += sc->metadata.units;
   }
-  for (size_t e = 0; e < st.endpoints.size(); ++e) {
-    if (st.endpoints[e]->tryReserve(units[e])) continue;
-    for (size_t k = 0; k < e; ++k) st.endpoints[k]->unreserve(units[k]);
-    return rejectFull(*st.endpoints[e]);
+  for (size_t e = 0; e < st->endpoints.size(); ++e) {
+    if (st->endpoints[e]->tryReserve(units[e])) continue;
+    for (size_t k = 0; k < e; ++k) st->endpoints[k]->unreserve(units[k]);
+    return rejectFull(*st->endpoints[e]);
   }
-  for (size_t e = 0; e < st.endpoints.size(); ++e) {
-    const size_t g = st.group_of[e];
-    st.endpoints[e]->append(sc->groups[g], &sc->metadata, /*may_take=*/st.last_of_group[e]);
-    st.endpoints[e]->countRelabelDropped(sc->dropped[g]);
+  for (size_t e = 0; e < st->endpoints.size(); ++e) {
+    const size_t g = st->group_of[e];
+    st->endpoints[e]->append(sc->groups[g], &sc->metadata, /*may_take=*/st->last_of_group[e]);
+    st->endpoints[e]->countRelabelDropped(sc->dropped[g]);
   }
   for (int64_t seen = last_queued_ms_.load();
        stats->max_timestamp_ms > seen &&
        !last_queued_ms_.compare_exchange_weak(seen, stats->max_timestamp_ms);) {
   }
   if (replay) {
-    const uint64_t n = samples - visitor.covered;
+    const uint64_t n = samples - visitor->covered;
     replayed_ += n;
     if (metrics_ != nullptr) metrics_->samplesReplayed().Increment(static_cast<double>(n));
   } else {
-    deduplicate(visitor.covered);
+    deduplicate(visitor->covered);
   }
   return accepted();
 }

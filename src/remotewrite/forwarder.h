@@ -91,7 +91,8 @@ class Gate {
   virtual ~Gate() = default;
   // Once per request, before anything is decoded.
   virtual GateDecision begin() = 0;
-  // Every valid request (forwarded or not), as received, with its statistics. May turn a
+  // Every valid request (forwarded or not), as received, with its statistics; for a discarded
+  // one it is called without the Forwarder's lock (the gate may replay() under its own). May turn a
   // request begun as discarded into a forwarded one (d.forward = true, with its filter): this
   // replica took over between begin() and observe(), after the takeover replayed the buffer.
   virtual void observe(std::string_view snappy_body, const DecodeStats& stats, GateDecision& d) = 0;

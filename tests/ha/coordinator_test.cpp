@@ -71,10 +71,9 @@ struct Replica {
         }));
       }
       return std::unique_ptr<notify::HttpGetter>(new FnGetter([this, &other](const std::string&) {
-        if (cut.load() || other.coord == nullptr) {
-          return notify::GetResult{0, {}, "connection refused"};
-        }
-        return notify::GetResult{200, other.coord->statusJson(), {}};
+        Coordinator* peer = other.live.load();
+        if (cut.load() || peer == nullptr) return notify::GetResult{0, {}, "connection refused"};
+        return notify::GetResult{200, peer->statusJson(), {}};
       }));
     };
     deps.emit = [this](std::vector<alert::Alert> alerts) {
@@ -82,6 +81,7 @@ struct Replica {
       for (auto& a : alerts) emitted.push_back(std::move(a));
     };
     coord = std::make_unique<Coordinator>(registry, log, fw, deps);
+    live = coord.get();  // published to the other replica's probe thread
     Settings s;
     s.order = {"A", "B"};
     s.self = self;
@@ -126,6 +126,7 @@ struct Replica {
   remotewrite::Metrics rw_metrics;
   Forwarder fw;
   std::unique_ptr<Coordinator> coord;
+  std::atomic<Coordinator*> live{nullptr};
   std::atomic<bool> prometheus_up{true};
   std::atomic<bool> cut{false};  // this replica cannot reach the other's promha
   std::mutex mu;
