@@ -42,6 +42,21 @@ from harness import Harness, free_port, http_get, http_post, wait_for  # noqa: E
 ENDS_IN_S = 240  # endsAt = now + 4m, as Prometheus's ValidUntil with a 1m resend delay
 
 
+def post_keepalive(conn, host, port, path, payload, headers, timeout):
+    """POSTs on a reused connection (opened when None); returns (connection or None, status or
+    "error"). A failed request closes the connection, so the next one opens a new one."""
+    try:
+        if conn is None:
+            conn = http.client.HTTPConnection(host, port, timeout=timeout)
+        conn.request("POST", path, payload, headers)
+        r = conn.getresponse()
+        r.read()
+        return conn, r.status
+    except (OSError, http.client.HTTPException):
+        if conn is not None:
+            conn.close()
+        return None, "error"
+
 def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % int((t % 1) * 1000)
 
@@ -527,19 +542,8 @@ def alert_worker(a):
             if b not in cache:
                 cache[b] = body(g, b)
             payload, count = cache[b]
-            try:
-                if conn is None:
-                    conn = http.client.HTTPConnection(host, port, timeout=10)
-                conn.request("POST", "/api/v2/alerts", payload,
-                             {"Content-Type": "application/json"})
-                r = conn.getresponse()
-                r.read()
-                status = r.status
-            except (OSError, http.client.HTTPException):
-                status = "error"
-                if conn is not None:
-                    conn.close()
-                conn = None
+            conn, status = post_keepalive(conn, host, port, "/api/v2/alerts", payload,
+                                          {"Content-Type": "application/json"}, timeout=10)
             local["requests"] += 1
             local["alerts"] += count
             local[f"status_{status}"] += 1
@@ -618,18 +622,8 @@ def rw_worker(a):
                 local["unsent_requests"] = len(pending)
                 break
             k, payload = pending[0]
-            try:
-                if conn is None:
-                    conn = http.client.HTTPConnection(host, port, timeout=30)
-                conn.request("POST", "/api/v1/write", payload, headers)
-                r = conn.getresponse()
-                r.read()
-                status = r.status
-            except (OSError, http.client.HTTPException):
-                status = "error"
-                if conn is not None:
-                    conn.close()
-                conn = None
+            conn, status = post_keepalive(conn, host, port, "/api/v1/write", payload, headers,
+                                          timeout=30)
             local["requests"] += 1
             local[f"status_{status}"] += 1
             if status != "error" and 200 <= status < 300:
