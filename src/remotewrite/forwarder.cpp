@@ -226,18 +226,19 @@ void Forwarder::releaseScratch(std::unique_ptr<Scratch> s) {
   scratch_.push_back(std::move(s));
 }
 
-WriteResult Forwarder::answer(int status, std::string message) {
-  if (metrics_ != nullptr) metrics_->requests(status).Increment();
+WriteResult Forwarder::answer(int status, std::string message, bool count) {
+  if (count && metrics_ != nullptr) metrics_->requests(status).Increment();
   return WriteResult{status, std::move(message)};
 }
 
-WriteResult Forwarder::rejectFull(Endpoint& ep) {
-  ep.countRejected();
+WriteResult Forwarder::rejectFull(Endpoint& ep, bool count) {
+  if (count) ep.countRejected();
   const EndpointStatus s = ep.status();
-  return answer(503, "the queue for remote_write endpoint " + core::quote(s.url) + " is full (" +
-                         std::to_string(s.queue_length) + " of " +
-                         std::to_string(s.queue_capacity) +
-                         " queued): the endpoint is down or slower than Prometheus; retry later");
+  return answer(503,
+                "the queue for remote_write endpoint " + core::quote(s.url) + " is full (" +
+                    std::to_string(s.queue_length) + " of " + std::to_string(s.queue_capacity) +
+                    " queued): the endpoint is down or slower than Prometheus; retry later",
+                count);
 }
 
 WriteResult Forwarder::write(std::string_view body, std::string_view content_encoding,
@@ -252,6 +253,10 @@ WriteResult Forwarder::replay(std::string_view snappy_body, int64_t newer_than_m
 
 WriteResult Forwarder::handle(std::string_view body, std::string_view content_encoding,
                               std::string_view content_type, bool gated, int64_t newer_than_ms) {
+  // A replay is promha's own doing (HA takeover), not a request: it is not counted as one.
+  const auto reply = [&](int status, std::string message) {
+    return answer(status, std::move(message), /*count=*/gated);
+  };
   // Remote write 2.0 names its message in the Content-Type; 1.0 (what Prometheus 2.x sends)
   // names none or prometheus.WriteRequest. Prometheus 3's receiver answers 415 to a message it
   // does not take, and a 2.0 sender then falls back to 1.0.
@@ -259,26 +264,26 @@ WriteResult Forwarder::handle(std::string_view body, std::string_view content_en
     std::string_view proto = content_type.substr(at + 6);
     proto = proto.substr(0, proto.find_first_of("; "));
     if (proto != "prometheus.WriteRequest") {
-      return answer(415, "unsupported protobuf message " + core::quote(proto) +
-                             ": promha takes remote write 1.0 (prometheus.WriteRequest)");
+      return reply(415, "unsupported protobuf message " + core::quote(proto) +
+                            ": promha takes remote write 1.0 (prometheus.WriteRequest)");
     }
   }
   // Remote write 1.0 bodies are snappy block-compressed; Prometheus's own receiver does not
   // look at the header, so a missing one is read as snappy too.
   if (!content_encoding.empty() && !equalsIgnoreCase(content_encoding, "snappy")) {
-    return answer(415, "unsupported Content-Encoding " + core::quote(content_encoding) +
-                           ": remote write 1.0 bodies are snappy-compressed");
+    return reply(415, "unsupported Content-Encoding " + core::quote(content_encoding) +
+                          ": remote write 1.0 bodies are snappy-compressed");
   }
   // The length header first: a small body may claim gigabytes (a "snappy bomb").
   auto len = uncompressedLength(body);
-  if (!len) return answer(400, "snappy: " + len.error().message);
+  if (!len) return reply(400, "snappy: " + len.error().message);
   if (*len > opts_.max_decoded_bytes) {
-    return answer(413, "decompressed body of " + std::to_string(*len) +
-                           " bytes exceeds the limit of " +
-                           std::to_string(opts_.max_decoded_bytes) + " bytes");
+    return reply(413, "decompressed body of " + std::to_string(*len) +
+                          " bytes exceeds the limit of " + std::to_string(opts_.max_decoded_bytes) +
+                          " bytes");
   }
   std::shared_lock<std::shared_mutex> lock(mu_);
-  if (stopped_) return answer(503, "promha is shutting down");
+  if (stopped_) return reply(503, "promha is shutting down");
   const State* st = state_.get();  // re-read if the lock is released and taken again
   Gate* gate = gated ? gate_.load() : nullptr;
   // The HA decision: forward or discard, and from which timestamp on.
@@ -296,7 +301,7 @@ WriteResult Forwarder::handle(std::string_view body, std::string_view content_en
   const auto refuseIfFull = [&]() -> std::optional<WriteResult> {
     // Backpressure before any work: a full queue refuses every request that carries data.
     for (Endpoint* ep : st->endpoints) {
-      if (ep->full()) return rejectFull(*ep);
+      if (ep->full()) return rejectFull(*ep, gated);
     }
     return std::nullopt;
   };
@@ -304,7 +309,7 @@ WriteResult Forwarder::handle(std::string_view body, std::string_view content_en
     if (auto r = refuseIfFull()) return *r;
   }
   ScratchLease sc(*this);
-  if (!uncompress(body, sc->proto)) return answer(400, "snappy: corrupt input");
+  if (!uncompress(body, sc->proto)) return reply(400, "snappy: corrupt input");
   sc->prepare(*st);
   sc->decoder.setOptions(DecodeOptions{st->scheme});
   std::optional<EncodeVisitor> visitor;
@@ -312,7 +317,7 @@ WriteResult Forwarder::handle(std::string_view body, std::string_view content_en
                   sc->dropped, sc->metadata, newer_than_ms, sc->filtered_parts);
   const bool encode = forward && !st->endpoints.empty();
   auto stats = sc->decoder.decode(sc->proto.view(), encode ? &*visitor : nullptr);
-  if (!stats) return answer(400, stats.error().message);
+  if (!stats) return reply(400, stats.error().message);
   const uint64_t samples = stats->samples + stats->histograms;
   // Counted once accepted, so that a request refused with 503 and sent again counts once.
   // A replay was counted as received (and deduplicated) when it first arrived.
@@ -339,7 +344,7 @@ WriteResult Forwarder::handle(std::string_view body, std::string_view content_en
     }
     // This replica took over while the request was being decoded: forward it after all.
     lock.lock();
-    if (stopped_) return answer(503, "promha is shutting down");
+    if (stopped_) return reply(503, "promha is shutting down");
     st = state_.get();
     forward = true;
     if (auto r = refuseIfFull()) return *r;
@@ -348,14 +353,14 @@ WriteResult Forwarder::handle(std::string_view body, std::string_view content_en
       sc->decoder.setOptions(DecodeOptions{st->scheme});
       visitor.emplace(st->groups, sc->in, sc->out, sc->relabel, sc->label_bytes, sc->groups,
                       sc->dropped, sc->metadata, decision.newer_than_ms, sc->filtered_parts);
-      if (!sc->decoder.decode(sc->proto.view(), &*visitor)) return answer(400, "decode failed");
+      if (!sc->decoder.decode(sc->proto.view(), &*visitor)) return reply(400, "decode failed");
     }
   } else if (gate != nullptr) {
     gate->observe(body, *stats, decision);  // forwarded: the gate only notes the time
   }
   if (st->endpoints.empty()) {
     // Accepting would lose the samples: nothing would forward them.
-    return answer(503, "no remote_write endpoints are configured");
+    return reply(503, "no remote_write endpoints are configured");
   }
 
   // Queue everywhere or nowhere: reserve on every endpoint first.
@@ -367,7 +372,7 @@ WriteResult Forwarder::handle(std::string_view body, std::string_view content_en
   for (size_t e = 0; e < st->endpoints.size(); ++e) {
     if (st->endpoints[e]->tryReserve(units[e])) continue;
     for (size_t k = 0; k < e; ++k) st->endpoints[k]->unreserve(units[k]);
-    return rejectFull(*st->endpoints[e]);
+    return rejectFull(*st->endpoints[e], gated);
   }
   for (size_t e = 0; e < st->endpoints.size(); ++e) {
     const size_t g = st->group_of[e];

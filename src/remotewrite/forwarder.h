@@ -172,9 +172,10 @@ class Forwarder {
   std::unique_ptr<Endpoint> makeEndpoint(const EndpointConfig& cfg);
   void destroyEndpoint(std::unique_ptr<Endpoint> ep);
   void reapRetired(bool all);
-  WriteResult answer(int status, std::string message);
+  // `count`: in promha_remote_write_requests_total (not for replays).
+  WriteResult answer(int status, std::string message, bool count = true);
   // 503 for a request refused because `ep`'s queue is full.
-  WriteResult rejectFull(Endpoint& ep);
+  WriteResult rejectFull(Endpoint& ep, bool count = true);
 
   const PosterFactory factory_;
   const notify::Clock& clock_;

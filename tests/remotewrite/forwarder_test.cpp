@@ -443,6 +443,7 @@ TEST_CASE("the HA gate: a follower accepts and discards, a takeover replays") {
   // Received once (7 + 3); the replayed 7 were counted as deduplicated when they arrived.
   CHECK(rig.counter(kSamplesReceived) == 10);
   CHECK(rig.counter(kSamplesReplayed) == 7);
+  CHECK(rig.counter(kRequests) == 3);  // the replay is not a request from Prometheus
   rig.fw.setGate(nullptr);
 }
 
